@@ -1,0 +1,881 @@
+"""The Deep Q-Network, piece by piece, and a trainer that puts the pieces together.
+
+Lessons 03-06 write each piece in the notebook first; this module is the same
+code, gathered so that later lessons (and the command line) can import it:
+
+- :class:`DQN`, :class:`DuelingDQN` -- the Q-network ``Q(s, .; theta)``.
+- :class:`ReplayMemory` / :class:`Transition` -- the seed guide's replay memory,
+  kept for teaching; :class:`ReplayBuffer` -- the same idea as a preallocated
+  tensor ring buffer, which is what the trainer uses.
+- :func:`td_target`, :func:`dqn_loss` -- the Bellman target and the loss.
+- :func:`soft_update`, :func:`hard_update` -- the target network's updates.
+- :class:`DQNConfig` -- every hyperparameter, defaulting to the seed guide's.
+- :func:`train_dqn`, :func:`evaluate` -- training and greedy evaluation.
+- :func:`save_checkpoint`, :func:`load_checkpoint`.
+
+With ``DQNConfig()`` the trainer runs the seed guide's algorithm exactly: the
+same network, hyperparameters, epsilon schedule, loss, gradient clipping,
+optimizer, and one gradient step plus one soft target update per environment
+step. It is faster only because it does the same work with less Python
+overhead (see ``benchmarks/``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import tempfile
+import time
+from collections import deque, namedtuple
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import gymnasium as gym
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from helpers.runtime import pick_device, set_cpu_threads
+
+__all__ = [
+    "DQN",
+    "DuelingDQN",
+    "Transition",
+    "ReplayMemory",
+    "Batch",
+    "ReplayBuffer",
+    "td_target",
+    "dqn_loss",
+    "soft_update",
+    "hard_update",
+    "flatten_parameters",
+    "FlatAdamW",
+    "DQNConfig",
+    "DQNResult",
+    "make_q_network",
+    "train_dqn",
+    "evaluate",
+    "save_checkpoint",
+    "load_checkpoint",
+]
+
+
+# --------------------------------------------------------------------------- networks
+
+
+class DQN(nn.Module):
+    """The seed's Q-network: a 3-layer MLP from a state to one Q-value per action.
+
+    ``forward`` maps a batch of states, shape ``(B, n_observations)``, to Q-values
+    ``Q(s, .; theta)``, shape ``(B, n_actions)``.
+    """
+
+    def __init__(self, n_observations: int, n_actions: int, hidden: int = 128) -> None:
+        super().__init__()
+        self.layer1 = nn.Linear(n_observations, hidden)
+        self.layer2 = nn.Linear(hidden, hidden)
+        self.layer3 = nn.Linear(hidden, n_actions)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self.layer1(x))  # (B, hidden)
+        x = F.relu(self.layer2(x))  # (B, hidden)
+        return self.layer3(x)  # (B, n_actions)
+
+
+class DuelingDQN(nn.Module):
+    """Dueling architecture (Wang et al., 2016): ``Q(s, a) = V(s) + A(s, a) - mean_a A(s, a)``.
+
+    A shared layer feeds two heads: one scalar state value ``V(s)`` and one
+    advantage per action ``A(s, a)``. Subtracting the mean advantage makes the
+    split identifiable: otherwise any constant could move between V and A
+    without changing Q.
+    """
+
+    def __init__(self, n_observations: int, n_actions: int, hidden: int = 128) -> None:
+        super().__init__()
+        self.layer1 = nn.Linear(n_observations, hidden)
+        self.value_hidden = nn.Linear(hidden, hidden)
+        self.value_head = nn.Linear(hidden, 1)
+        self.advantage_hidden = nn.Linear(hidden, hidden)
+        self.advantage_head = nn.Linear(hidden, n_actions)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = F.relu(self.layer1(x))  # (B, hidden)
+        value = self.value_head(F.relu(self.value_hidden(h)))  # (B, 1)
+        advantage = self.advantage_head(F.relu(self.advantage_hidden(h)))  # (B, n_actions)
+        return value + advantage - advantage.mean(dim=1, keepdim=True)  # (B, n_actions)
+
+
+# --------------------------------------------------------------------------- replay
+
+
+Transition = namedtuple("Transition", ("state", "action", "next_state", "reward"))
+
+
+class ReplayMemory:
+    """The seed guide's replay memory: a bounded ``deque`` of :data:`Transition` tuples.
+
+    Simple and clear, kept for teaching (lesson 04). Every ``sample`` builds a
+    batch out of Python objects, which is slow; :class:`ReplayBuffer` stores the
+    same transitions in preallocated tensors instead.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        if not isinstance(capacity, int) or capacity < 1:
+            raise ValueError(f"capacity must be an integer >= 1, got {capacity!r}")
+        self.memory: deque[Transition] = deque([], maxlen=capacity)
+
+    def push(self, *args: Any) -> None:
+        """Save a transition ``(state, action, next_state, reward)``."""
+        self.memory.append(Transition(*args))
+
+    def sample(self, batch_size: int) -> list[Transition]:
+        """A list of ``batch_size`` distinct transitions drawn uniformly at random."""
+        if batch_size > len(self.memory):
+            raise ValueError(
+                f"batch_size must be <= the number of stored transitions ({len(self.memory)}), "
+                f"got {batch_size}"
+            )
+        return random.sample(self.memory, batch_size)
+
+    def __len__(self) -> int:
+        return len(self.memory)
+
+
+class Batch(NamedTuple):
+    """A minibatch of transitions as tensors (``B`` = batch size)."""
+
+    states: torch.Tensor  # (B, n_observations) float32
+    actions: torch.Tensor  # (B,) int64
+    rewards: torch.Tensor  # (B,) float32
+    next_states: torch.Tensor  # (B, n_observations) float32
+    terminated: torch.Tensor  # (B,) float32, 1.0 where the episode ended in a terminal state
+
+
+class ReplayBuffer:
+    """A ring buffer of transitions in preallocated tensors.
+
+    The same idea as :class:`ReplayMemory` -- keep the last ``capacity``
+    transitions, sample uniform random minibatches -- but each field lives in one
+    tensor of shape ``(capacity, ...)``, so ``push`` writes one row per field and
+    ``sample`` is a single indexing operation per field.
+
+    ``terminated`` is stored separately from the next state: a transition cut by
+    the time limit (*truncated*) still has a next state whose value we bootstrap
+    from; only a *terminated* transition has none.
+
+    Args:
+        capacity: the most transitions kept; the oldest are overwritten first.
+        obs_shape: shape of one observation, e.g. ``(4,)`` for CartPole.
+        device: where the tensors live (and where batches are returned).
+        rng: a NumPy ``Generator`` for reproducible sampling (a fresh unseeded one if ``None``).
+    """
+
+    def __init__(
+        self,
+        capacity: int,
+        obs_shape: tuple[int, ...],
+        device: torch.device | str = "cpu",
+        rng: np.random.Generator | None = None,
+    ) -> None:
+        if not isinstance(capacity, int) or capacity < 1:
+            raise ValueError(f"capacity must be an integer >= 1, got {capacity!r}")
+        self.capacity = capacity
+        self.device = torch.device(device)
+        self.rng = np.random.default_rng() if rng is None else rng
+        self.states = torch.zeros((capacity, *obs_shape), dtype=torch.float32, device=self.device)
+        self.next_states = torch.zeros_like(self.states)
+        self.actions = torch.zeros(capacity, dtype=torch.int64, device=self.device)
+        self.rewards = torch.zeros(capacity, dtype=torch.float32, device=self.device)
+        self.terminated = torch.zeros(capacity, dtype=torch.float32, device=self.device)
+        self.position = 0  # where the next transition is written
+        self.size = 0  # how many transitions are stored
+        # On the CPU, NumPy views of the same memory make `push` and `sample` cheap:
+        # one NumPy indexing operation costs less overhead than one torch operation.
+        self._rows = (
+            [t.numpy() for t in (self.states, self.actions, self.rewards, self.next_states,
+                                 self.terminated)]
+            if self.device.type == "cpu"
+            else None
+        )
+
+    def push(
+        self, state: Any, action: int, reward: float, next_state: Any, terminated: bool
+    ) -> None:
+        """Store one transition, overwriting the oldest when full."""
+        i = self.position
+        if self._rows is not None:
+            states, actions, rewards, next_states, terminateds = self._rows
+            states[i] = state
+            actions[i] = action
+            rewards[i] = reward
+            next_states[i] = next_state
+            terminateds[i] = terminated
+        else:
+            self.states[i] = torch.as_tensor(state, dtype=torch.float32)
+            self.actions[i] = int(action)
+            self.rewards[i] = float(reward)
+            self.next_states[i] = torch.as_tensor(next_state, dtype=torch.float32)
+            self.terminated[i] = float(terminated)
+        self.position = (i + 1) % self.capacity
+        self.size = min(self.size + 1, self.capacity)
+
+    def sample(self, batch_size: int) -> Batch:
+        """A uniform random minibatch of ``batch_size`` distinct transitions.
+
+        Like the seed's ``random.sample``: sampled without replacement.
+        """
+        if not isinstance(batch_size, int) or not 1 <= batch_size <= self.size:
+            raise ValueError(
+                f"batch_size must be an integer in [1, {self.size}] (the number of stored "
+                f"transitions), got {batch_size!r}"
+            )
+        idx = self.rng.choice(self.size, batch_size, replace=False)  # (B,) distinct indices
+        if self._rows is not None:
+            return Batch(*(torch.from_numpy(rows[idx]) for rows in self._rows))
+        idx = torch.from_numpy(idx).to(self.device)
+        return Batch(
+            self.states[idx],
+            self.actions[idx],
+            self.rewards[idx],
+            self.next_states[idx],
+            self.terminated[idx],
+        )
+
+    def __len__(self) -> int:
+        return self.size
+
+
+# --------------------------------------------------------------------------- the update
+
+
+def td_target(
+    rewards: torch.Tensor,
+    next_q_values: torch.Tensor,
+    terminated: torch.Tensor,
+    gamma: float,
+) -> torch.Tensor:
+    """The Q-learning target ``r + gamma * (1 - terminated) * max_a' Q(s', a')``.
+
+    Args:
+        rewards: ``(B,)``.
+        next_q_values: ``(B, n_actions)``, the Q-values of the next states.
+        terminated: ``(B,)`` of 0/1: a terminated transition has no future value.
+        gamma: discount factor.
+
+    Returns:
+        ``(B,)`` targets.
+    """
+    return rewards + gamma * (1.0 - terminated) * next_q_values.max(dim=1).values
+
+
+def dqn_loss(
+    policy_net: nn.Module,
+    target_net: nn.Module,
+    batch: Batch,
+    gamma: float,
+    double_dqn: bool = False,
+    loss: str = "smooth_l1",
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The DQN loss on one minibatch, and the predicted ``Q(s, a)`` (for diagnostics).
+
+    ``target_net`` computes the target (pass ``policy_net`` itself for no target
+    network). With ``double_dqn`` the online network *chooses* the next action
+    and the target network *evaluates* it (van Hasselt et al., 2016):
+    ``r + gamma * (1 - terminated) * Q_target(s', argmax_a' Q_online(s', a'))``.
+    """
+    # Q(s, a; theta) for the actions that were taken: (B, n_actions) -> (B,)
+    q_values = policy_net(batch.states)
+    q_sa = q_values.gather(1, batch.actions.unsqueeze(1)).squeeze(1)
+    with torch.no_grad():
+        next_q_target = target_net(batch.next_states)  # (B, n_actions)
+        if double_dqn:
+            next_actions = policy_net(batch.next_states).argmax(dim=1, keepdim=True)  # (B, 1)
+            next_value = next_q_target.gather(1, next_actions).squeeze(1)  # (B,)
+            target = batch.rewards + gamma * (1.0 - batch.terminated) * next_value
+        else:
+            target = td_target(batch.rewards, next_q_target, batch.terminated, gamma)
+    if loss == "smooth_l1":
+        return F.smooth_l1_loss(q_sa, target), q_sa
+    return F.mse_loss(q_sa, target), q_sa
+
+
+@torch.no_grad()
+def soft_update(target_net: nn.Module, policy_net: nn.Module, tau: float) -> None:
+    """Polyak averaging, in place: ``theta_target <- tau * theta + (1 - tau) * theta_target``.
+
+    ``lerp_`` is exactly that formula: ``a.lerp_(b, w) = a + w * (b - a)``.
+    """
+    for target_param, param in zip(target_net.parameters(), policy_net.parameters(), strict=True):
+        target_param.lerp_(param, tau)
+
+
+@torch.no_grad()
+def hard_update(target_net: nn.Module, policy_net: nn.Module) -> None:
+    """Copy the online weights into the target network: ``theta_target <- theta``."""
+    for target_param, param in zip(target_net.parameters(), policy_net.parameters(), strict=True):
+        target_param.copy_(param)
+
+
+# --------------------------------------------------------------------------- one weight vector
+
+
+@torch.no_grad()
+def flatten_parameters(net: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
+    """Put all of ``net``'s weights, and their gradients, into one vector each.
+
+    In the math a network's weights are one vector ``theta``. This makes the code
+    match: afterwards every parameter of ``net`` is a *view* into ``theta`` and
+    every ``param.grad`` a view into ``grad``. The network computes exactly as
+    before, but whole-network operations become one tensor operation each:
+    ``theta_target.lerp_(theta, tau)`` is the soft update,
+    ``grad.clamp_(-c, c)`` clips every gradient element, and the optimizer
+    updates ``theta`` in a handful of operations instead of a few per layer.
+
+    Gradients accumulate into ``grad`` in place (call ``grad.zero_()`` before
+    each ``backward``; never set ``param.grad = None``).
+
+    Returns:
+        ``(theta, grad)``, two 1-D tensors of length ``sum(p.numel())``.
+    """
+    params = list(net.parameters())
+    theta = torch.cat([p.reshape(-1) for p in params])
+    grad = torch.zeros_like(theta)
+    offset = 0
+    for p in params:
+        n = p.numel()
+        p.data = theta[offset : offset + n].view_as(p)
+        p.grad = grad[offset : offset + n].view_as(p)
+        offset += n
+    return theta, grad
+
+
+class FlatAdamW:
+    """AdamW (Loshchilov & Hutter, 2019), optionally with AMSGrad, on one weight vector.
+
+    The same arithmetic as ``torch.optim.AdamW`` (a unit test checks that they agree);
+    working on the single vector from :func:`flatten_parameters` makes a step a few
+    tensor operations. With ``g`` the gradient and ``k`` the step number:
+
+    .. math::
+        \theta &\\leftarrow \theta (1 - \\mathrm{lr}\\,\\lambda) \\
+        m &\\leftarrow \beta_1 m + (1 - \beta_1) g, \\quad
+        v \\leftarrow \beta_2 v + (1 - \beta_2) g^2, \\quad
+        \\hat v \\leftarrow \\max(\\hat v, v) \text{ (AMSGrad)} \\
+        \theta &\\leftarrow \theta - \frac{\\mathrm{lr}}{1 - \beta_1^k}
+        \frac{m}{\\sqrt{\\hat v} / \\sqrt{1 - \beta_2^k} + \\epsilon}
+    """
+
+    def __init__(
+        self,
+        theta: torch.Tensor,
+        grad: torch.Tensor,
+        lr: float,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.01,
+        amsgrad: bool = False,
+    ) -> None:
+        if not lr > 0:
+            raise ValueError(f"lr must be > 0, got {lr!r}")
+        if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
+            raise ValueError(f"betas must be in [0, 1), got {betas!r}")
+        self.theta, self.grad = theta, grad
+        self.lr, self.beta1, self.beta2 = lr, betas[0], betas[1]
+        self.eps, self.weight_decay, self.amsgrad = eps, weight_decay, amsgrad
+        self.exp_avg = torch.zeros_like(theta)  # m
+        self.exp_avg_sq = torch.zeros_like(theta)  # v
+        self.max_exp_avg_sq = torch.zeros_like(theta) if amsgrad else None  # v-hat
+        self.steps = 0
+
+    @torch.no_grad()
+    def step(self) -> None:
+        self.steps += 1
+        bias_correction1 = 1 - self.beta1**self.steps
+        bias_correction2_sqrt = math.sqrt(1 - self.beta2**self.steps)
+        self.theta.mul_(1 - self.lr * self.weight_decay)
+        self.exp_avg.lerp_(self.grad, 1 - self.beta1)
+        self.exp_avg_sq.mul_(self.beta2).addcmul_(self.grad, self.grad, value=1 - self.beta2)
+        second_moment = self.exp_avg_sq
+        if self.max_exp_avg_sq is not None:
+            torch.maximum(self.max_exp_avg_sq, self.exp_avg_sq, out=self.max_exp_avg_sq)
+            second_moment = self.max_exp_avg_sq
+        denom = (second_moment.sqrt() / bias_correction2_sqrt).add_(self.eps)
+        self.theta.addcdiv_(self.exp_avg, denom, value=-self.lr / bias_correction1)
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+@dataclass(frozen=True)
+class DQNConfig:
+    """Every hyperparameter of the trainer. The defaults are exactly the seed guide's.
+
+    Construct with keyword arguments; invalid values raise ``ValueError`` naming
+    the field. ``DQNConfig.recommended()`` is the series' tuned configuration.
+    """
+
+    batch_size: int = 128
+    """Transitions per gradient step (seed: BATCH_SIZE). Larger: smoother, slower steps."""
+    gamma: float = 0.99
+    """Discount factor (seed: GAMMA). CartPole's horizon of ~100 steps needs it close to 1."""
+    eps_start: float = 0.9
+    """Exploration rate at step 0 (seed: EPS_START)."""
+    eps_end: float = 0.05
+    """Exploration rate it decays towards (seed: EPS_END)."""
+    eps_decay: float = 1000.0
+    """Time constant, in env steps, of ``eps = end + (start - end) * exp(-step / eps_decay)``."""
+    tau: float = 0.005
+    """Soft target update rate (seed: TAU): ``theta_tgt <- tau theta + (1 - tau) theta_tgt``."""
+    lr: float = 1e-4
+    """AdamW learning rate (seed: LR)."""
+    memory_size: int = 10_000
+    """Replay memory capacity (seed: ReplayMemory(10000))."""
+    hidden: int = 128
+    """Width of the two hidden layers (seed: 128)."""
+    amsgrad: bool = True
+    """AdamW's AMSGrad variant (seed: True)."""
+    weight_decay: float = 0.01
+    """AdamW's decoupled weight decay; 0.01 is torch's default, which the seed uses."""
+    loss: str = "smooth_l1"
+    """``"smooth_l1"`` (Huber, seed) or ``"mse"`` (squared TD error)."""
+    grad_clip_value: float | None = 100.0
+    """Clip every gradient element to ``[-v, v]`` (seed: 100); ``None`` to disable."""
+    grad_clip_norm: float | None = None
+    """Rescale the whole gradient to at most this L2 norm; ``None`` (seed) to disable."""
+    train_every: int = 1
+    """Env steps per gradient step (seed: 1, a gradient step after every env step)."""
+    learning_starts: int | None = None
+    """Env steps stored before the first gradient step; ``None`` means ``batch_size`` (seed)."""
+    use_replay: bool = True
+    """False: learn from each transition once, as it happens (batch of 1): lesson 03's naive DQN."""
+    use_target_network: bool = True
+    """False: the online network computes its own targets (lessons 03-05's ablations)."""
+    target_update: str = "soft"
+    """``"soft"``: Polyak update with ``tau`` every step (seed); ``"hard"``: copy every C steps."""
+    target_update_every: int = 1000
+    """C, the number of env steps between hard target updates."""
+    double_dqn: bool = False
+    """Double DQN target: the online net chooses a', the target net evaluates it (lesson 07)."""
+    dueling: bool = False
+    """Dueling architecture V(s) + A(s, a) - mean A (lesson 07)."""
+
+    def __post_init__(self) -> None:
+        def need(ok: bool, name: str, allowed: str) -> None:
+            if not ok:
+                raise ValueError(f"{name} must be {allowed}, got {getattr(self, name)!r}")
+
+        def is_int(x: Any) -> bool:
+            return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+
+        def is_num(x: Any) -> bool:
+            return isinstance(x, (int, float, np.number)) and not isinstance(x, bool)
+
+        need(is_int(self.batch_size) and self.batch_size >= 1, "batch_size", "an integer >= 1")
+        need(is_num(self.gamma) and 0 < self.gamma <= 1, "gamma", "in (0, 1]")
+        need(is_num(self.eps_start) and 0 <= self.eps_start <= 1, "eps_start", "in [0, 1]")
+        need(is_num(self.eps_end) and 0 <= self.eps_end <= self.eps_start, "eps_end",
+             "in [0, eps_start]")
+        need(is_num(self.eps_decay) and self.eps_decay > 0, "eps_decay", "> 0")
+        need(is_num(self.tau) and 0 < self.tau <= 1, "tau", "in (0, 1]")
+        need(is_num(self.lr) and self.lr > 0, "lr", "> 0")
+        need(is_int(self.memory_size) and self.memory_size >= 1, "memory_size", "an integer >= 1")
+        need(not self.use_replay or self.memory_size >= self.batch_size, "memory_size",
+             f">= batch_size ({self.batch_size}) when use_replay is True")
+        need(is_int(self.hidden) and self.hidden >= 1, "hidden", "an integer >= 1")
+        need(is_num(self.weight_decay) and self.weight_decay >= 0, "weight_decay", ">= 0")
+        need(self.loss in ("smooth_l1", "mse"), "loss", "'smooth_l1' or 'mse'")
+        need(self.grad_clip_value is None or (is_num(self.grad_clip_value)
+             and self.grad_clip_value > 0), "grad_clip_value", "> 0 or None")
+        need(self.grad_clip_norm is None or (is_num(self.grad_clip_norm)
+             and self.grad_clip_norm > 0), "grad_clip_norm", "> 0 or None")
+        need(is_int(self.train_every) and self.train_every >= 1, "train_every", "an integer >= 1")
+        need(self.learning_starts is None or (is_int(self.learning_starts)
+             and self.learning_starts >= 1), "learning_starts", "an integer >= 1 or None")
+        need(self.target_update in ("soft", "hard"), "target_update", "'soft' or 'hard'")
+        need(is_int(self.target_update_every) and self.target_update_every >= 1,
+             "target_update_every", "an integer >= 1")
+
+    def epsilon(self, step: int) -> float:
+        """Exploration rate after ``step`` env steps: ``end + (start - end) exp(-step / decay)``."""
+        return self.eps_end + (self.eps_start - self.eps_end) * math.exp(-step / self.eps_decay)
+
+    def replace(self, **changes: Any) -> DQNConfig:
+        """A copy with some fields changed (validated again)."""
+        return replace(self, **changes)
+
+    @classmethod
+    def recommended(cls) -> DQNConfig:
+        """The series' recommended configuration for CartPole, chosen by experiment.
+
+        See ``benchmarks/bench_dqn.py`` and README's performance section for the
+        evidence. Compared with the seed: a larger learning rate, gradient-norm
+        clipping, and a Double DQN target.
+        """
+        return cls(lr=1e-3, eps_decay=2000.0, grad_clip_value=None, grad_clip_norm=10.0,
+                   double_dqn=True)
+
+
+def make_q_network(config: DQNConfig, n_observations: int, n_actions: int) -> nn.Module:
+    """The Q-network a config asks for: :class:`DQN` or :class:`DuelingDQN`."""
+    network = DuelingDQN if config.dueling else DQN
+    return network(n_observations, n_actions, config.hidden)
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def _make_env(env_id: str, **kwargs: Any) -> gym.Env:
+    """``gym.make`` with a clear error for unknown ids and non-discrete action spaces."""
+    if not isinstance(env_id, str):
+        raise ValueError(f"env_id must be a registered gymnasium id (a string), got {env_id!r}")
+    try:
+        env = gym.make(env_id, **kwargs)
+    except gym.error.Error as exc:
+        raise ValueError(
+            f"env_id must be a registered gymnasium id, got {env_id!r} ({exc})"
+        ) from exc
+    if not isinstance(env.action_space, gym.spaces.Discrete):
+        env.close()
+        raise ValueError(
+            f"env_id must name an environment with a discrete action space; {env_id!r} has "
+            f"{env.action_space}"
+        )
+    return env
+
+
+def solved_threshold(env_id: str) -> float | None:
+    """The environment's ``reward_threshold`` (475 for CartPole-v1), if it has one."""
+    return gym.spec(env_id).reward_threshold
+
+
+@torch.no_grad()
+def evaluate(
+    q_network: nn.Module,
+    env_id: str = "CartPole-v1",
+    n_episodes: int = 20,
+    seed: int = 0,
+) -> np.ndarray:
+    """Returns of the greedy policy ``argmax_a Q(s, a)`` over ``n_episodes`` episodes.
+
+    Episode ``i`` starts from ``env.reset(seed=seed + i)``, so the same network and
+    seed always give the same returns. The episodes run side by side, one batched
+    forward pass per step for all still-running episodes. CartPole-v1 counts as
+    *solved* when the mean over 20 episodes is at least 475
+    (``env.spec.reward_threshold``).
+
+    Returns:
+        A float array of shape ``(n_episodes,)``.
+    """
+    if not isinstance(n_episodes, int) or n_episodes < 1:
+        raise ValueError(f"n_episodes must be an integer >= 1, got {n_episodes!r}")
+    envs = [_make_env(env_id) for _ in range(n_episodes)]
+    device = next(q_network.parameters()).device
+    was_training = q_network.training
+    q_network.eval()
+    observations = [env.reset(seed=seed + i)[0] for i, env in enumerate(envs)]
+    returns = np.zeros(n_episodes)
+    running = list(range(n_episodes))
+    while running:
+        states = torch.as_tensor(np.array([observations[i] for i in running]),
+                                 dtype=torch.float32, device=device)
+        actions = q_network(states).argmax(dim=1).tolist()  # (n_running,)
+        still_running = []
+        for i, action in zip(running, actions, strict=True):
+            observations[i], reward, terminated, truncated, _ = envs[i].step(action)
+            returns[i] += reward
+            if not (terminated or truncated):
+                still_running.append(i)
+        running = still_running
+    for env in envs:
+        env.close()
+    q_network.train(was_training)
+    return returns
+
+
+# --------------------------------------------------------------------------- training
+
+
+@dataclass
+class DQNResult:
+    """What :func:`train_dqn` returns: the trained network and the story of its training."""
+
+    policy_net: nn.Module
+    """The trained online network (the best evaluated one if ``keep_best``)."""
+    target_net: nn.Module
+    config: DQNConfig
+    seed: int
+    episode_durations: list[int] = field(default_factory=list)
+    """Length of each training episode in steps (for CartPole, also its return)."""
+    losses: list[float] = field(default_factory=list)
+    """Loss of every gradient step."""
+    mean_q: list[float] = field(default_factory=list)
+    """Mean predicted Q(s, a) over each gradient step's minibatch."""
+    epsilons: list[float] = field(default_factory=list)
+    """Exploration rate at every env step."""
+    eval_steps: list[int] = field(default_factory=list)
+    """Env steps at which the greedy policy was evaluated."""
+    eval_returns: list[float] = field(default_factory=list)
+    """Mean greedy return at each evaluation."""
+    solved_step: int | None = None
+    """First evaluation step at which the greedy mean reached the threshold."""
+    solved_seconds: float | None = None
+    """Training seconds (evaluation time excluded) until ``solved_step``."""
+    total_steps: int = 0
+    train_seconds: float = 0.0
+    """Wall-clock seconds spent training, evaluation time excluded."""
+    eval_seconds: float = 0.0
+    best_eval_return: float | None = None
+    best_eval_step: int | None = None
+
+    @property
+    def steps_per_second(self) -> float:
+        return self.total_steps / self.train_seconds if self.train_seconds > 0 else float("nan")
+
+
+def train_dqn(
+    config: DQNConfig | None = None,
+    env_id: str = "CartPole-v1",
+    num_episodes: int = 600,
+    seed: int = 0,
+    max_steps: int | None = None,
+    eval_every: int | None = None,
+    eval_episodes: int = 20,
+    stop_when_solved: bool = False,
+    keep_best: bool = False,
+    callback: Callable[[int, list[int]], None] | None = None,
+    progress: bool = False,
+    device: torch.device | str | None = None,
+    num_threads: int = 1,
+) -> DQNResult:
+    """Train a Deep Q-Network with epsilon-greedy exploration.
+
+    Per environment step: choose an action epsilon-greedily, store the transition,
+    take one gradient step on a minibatch (once ``learning_starts`` transitions are
+    stored), and update the target network -- the seed guide's loop.
+
+    Args:
+        config: hyperparameters; ``None`` means ``DQNConfig()`` (the seed's).
+        env_id: a gymnasium id with a discrete action space and vector observations.
+        num_episodes: most episodes to train for.
+        seed: fixes network initialisation, exploration, sampling and the environment.
+        max_steps: stop after this many env steps (the episode in progress is cut short).
+        eval_every: every this many env steps, evaluate the greedy policy on
+            ``eval_episodes`` episodes (seeds ``10_000 + k``, unseen in training).
+        stop_when_solved: end training at the first evaluation whose mean reaches
+            the environment's reward threshold (475 for CartPole-v1).
+        keep_best: return the network of the best evaluation instead of the last.
+        callback: called as ``callback(episode, episode_durations)`` after every
+            episode (e.g. a :class:`helpers.plotting.LivePlot`).
+        progress: show a tqdm progress bar over episodes.
+        device: ``None`` picks CUDA when present, else the CPU.
+        num_threads: torch CPU threads (1 is fastest for networks this small).
+
+    Returns:
+        A :class:`DQNResult`.
+    """
+    config = DQNConfig() if config is None else config
+    if not isinstance(config, DQNConfig):
+        raise ValueError(f"config must be a DQNConfig, got {type(config).__name__}")
+    if not isinstance(num_episodes, int) or num_episodes < 1:
+        raise ValueError(f"num_episodes must be an integer >= 1, got {num_episodes!r}")
+    if max_steps is not None and (not isinstance(max_steps, int) or max_steps < 1):
+        raise ValueError(f"max_steps must be an integer >= 1 or None, got {max_steps!r}")
+    if eval_every is not None and (not isinstance(eval_every, int) or eval_every < 1):
+        raise ValueError(f"eval_every must be an integer >= 1 or None, got {eval_every!r}")
+    if (stop_when_solved or keep_best) and eval_every is None:
+        raise ValueError("eval_every must be set when stop_when_solved or keep_best is used")
+    if not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    env = _make_env(env_id)
+    threshold = solved_threshold(env_id)
+    if stop_when_solved and threshold is None:
+        raise ValueError(f"env_id {env_id!r} has no reward_threshold, so it cannot be 'solved'")
+    if env.observation_space.shape is None or len(env.observation_space.shape) != 1:
+        raise ValueError(f"env_id must have vector observations; {env_id!r} has "
+                         f"{env.observation_space}")
+
+    set_cpu_threads(num_threads)
+    device = pick_device() if device is None else torch.device(device)
+
+    # --- reproducibility: one seed for everything random in the run
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)  # epsilon-greedy coin flips
+    replay_rng = np.random.default_rng([seed, 1])  # replay sampling, its own stream
+    env.action_space.seed(seed)  # random actions
+    observation, _ = env.reset(seed=seed)
+
+    n_observations = env.observation_space.shape[0]
+    n_actions = int(env.action_space.n)
+    policy_net = make_q_network(config, n_observations, n_actions).to(device)
+    target_net = make_q_network(config, n_observations, n_actions).to(device)
+    target_net.load_state_dict(policy_net.state_dict())
+    target_net.requires_grad_(False)
+    # theta, theta_target: all weights of each network as one vector (see flatten_parameters)
+    theta, grad = flatten_parameters(policy_net)
+    theta_target, _ = flatten_parameters(target_net)
+    optimizer = FlatAdamW(theta, grad, lr=config.lr, amsgrad=config.amsgrad,
+                          weight_decay=config.weight_decay)
+    # Naive online learning = a memory that holds only the newest transition.
+    capacity = config.memory_size if config.use_replay else 1
+    batch_size = config.batch_size if config.use_replay else 1
+    learning_starts = config.learning_starts or batch_size
+    memory = ReplayBuffer(capacity, (n_observations,), device, replay_rng)
+    bootstrap_net = target_net if config.use_target_network else policy_net
+
+    result = DQNResult(policy_net=policy_net, target_net=target_net, config=config, seed=seed)
+    best_state: dict[str, torch.Tensor] | None = None
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=num_episodes, desc="episodes", unit="ep", mininterval=0.5)
+
+    steps_done = 0
+    train_start = time.perf_counter()
+    eval_time = 0.0
+    stop = False
+    for episode in range(num_episodes):
+        if episode > 0:
+            observation, _ = env.reset()
+        for t in range(1, 10**9):
+            # --- act: epsilon-greedy on Q(s, .; theta)
+            epsilon = config.epsilon(steps_done)
+            result.epsilons.append(epsilon)
+            steps_done += 1
+            if rng.random() > epsilon:
+                with torch.no_grad():
+                    state = torch.from_numpy(observation)  # (n_obs,)
+                    if device.type != "cpu":
+                        state = state.to(device)
+                    action = int(policy_net(state).argmax())  # Q(s, .) has shape (n_actions,)
+            else:
+                action = int(env.action_space.sample())
+            next_observation, reward, terminated, truncated, _ = env.step(action)
+            memory.push(observation, action, reward, next_observation, terminated)
+            observation = next_observation
+
+            # --- learn: one gradient step on a minibatch
+            if len(memory) >= learning_starts and steps_done % config.train_every == 0:
+                batch = memory.sample(batch_size)
+                loss, q_sa = dqn_loss(policy_net, bootstrap_net, batch, config.gamma,
+                                      config.double_dqn, config.loss)
+                grad.zero_()
+                loss.backward()  # gradients accumulate into `grad`
+                if config.grad_clip_value is not None:  # every element into [-c, c]
+                    grad.clamp_(-config.grad_clip_value, config.grad_clip_value)
+                if config.grad_clip_norm is not None:  # the whole vector to norm <= c
+                    grad.mul_(torch.clamp(config.grad_clip_norm / (grad.norm() + 1e-6), max=1.0))
+                optimizer.step()
+                result.losses.append(loss.item())
+                result.mean_q.append(q_sa.mean().item())
+
+            # --- update the target network
+            if config.use_target_network:
+                if config.target_update == "soft":  # theta_tgt <- tau theta + (1-tau) theta_tgt
+                    theta_target.lerp_(theta, config.tau)
+                elif steps_done % config.target_update_every == 0:
+                    theta_target.copy_(theta)
+
+            # --- evaluate the greedy policy now and then
+            if eval_every is not None and steps_done % eval_every == 0:
+                eval_start = time.perf_counter()
+                mean_return = float(evaluate(policy_net, env_id, eval_episodes, seed=10_000).mean())
+                eval_time += time.perf_counter() - eval_start
+                result.eval_steps.append(steps_done)
+                result.eval_returns.append(mean_return)
+                if result.best_eval_return is None or mean_return >= result.best_eval_return:
+                    result.best_eval_return, result.best_eval_step = mean_return, steps_done
+                    if keep_best:
+                        best_state = {k: v.clone() for k, v in policy_net.state_dict().items()}
+                solved = threshold is not None and mean_return >= threshold
+                if solved and result.solved_step is None:
+                    result.solved_step = steps_done
+                    result.solved_seconds = time.perf_counter() - train_start - eval_time
+                    stop = stop_when_solved
+
+            done = terminated or truncated or stop
+            if max_steps is not None and steps_done >= max_steps:
+                done = stop = True
+            if done:
+                result.episode_durations.append(t)
+                break
+        if bar is not None:
+            recent = result.episode_durations[-100:]
+            bar.set_postfix(duration=t, mean100=f"{sum(recent) / len(recent):.0f}", refresh=False)
+            bar.update(1)
+        if callback is not None:
+            callback(episode, result.episode_durations)
+        if stop:
+            break
+
+    if bar is not None:
+        bar.close()
+    env.close()
+    result.total_steps = steps_done
+    result.eval_seconds = eval_time
+    result.train_seconds = time.perf_counter() - train_start - eval_time
+    if keep_best and best_state is not None:
+        policy_net.load_state_dict(best_state)
+    return result
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+_CHECKPOINT_FORMAT = 1
+
+
+def save_checkpoint(path: str | os.PathLike, net: nn.Module, config: DQNConfig) -> Path:
+    """Save a Q-network and its config to ``path``, atomically.
+
+    The file is written to a temporary name in the same folder and then renamed
+    over ``path``, so a crash mid-write never leaves a half-written checkpoint.
+    """
+    path = Path(path)
+    if not isinstance(net, (DQN, DuelingDQN)):
+        raise ValueError(f"net must be a DQN or DuelingDQN, got {type(net).__name__}")
+    head = net.layer3 if isinstance(net, DQN) else net.advantage_head
+    payload = {
+        "format": _CHECKPOINT_FORMAT,
+        "config": asdict(config),
+        "n_observations": net.layer1.in_features,
+        "n_actions": head.out_features,
+        "state_dict": {k: v.detach().cpu() for k, v in net.state_dict().items()},
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(payload, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike) -> tuple[nn.Module, DQNConfig]:
+    """Load ``(net, config)`` saved by :func:`save_checkpoint` (``weights_only=True``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(payload, dict) or payload.get("format") != _CHECKPOINT_FORMAT:
+            raise ValueError("not a checkpoint written by helpers.dqn.save_checkpoint")
+        known = {f.name for f in fields(DQNConfig)}
+        config = DQNConfig(**{k: v for k, v in payload["config"].items() if k in known})
+        net = make_q_network(config, payload["n_observations"], payload["n_actions"])
+        net.load_state_dict(payload["state_dict"])
+    except FileNotFoundError:
+        raise
+    except Exception as exc:
+        raise ValueError(f"checkpoint {path} is corrupt or not a DQN checkpoint: {exc}") from exc
+    return net, config
