@@ -107,7 +107,7 @@ class DuelingDQN(nn.Module):
         h = F.relu(self.layer1(x))  # (B, hidden)
         value = self.value_head(F.relu(self.value_hidden(h)))  # (B, 1)
         advantage = self.advantage_head(F.relu(self.advantage_hidden(h)))  # (B, n_actions)
-        return value + advantage - advantage.mean(dim=1, keepdim=True)  # (B, n_actions)
+        return value + advantage - advantage.mean(dim=-1, keepdim=True)  # (B, n_actions)
 
 
 # --------------------------------------------------------------------------- replay
@@ -631,6 +631,8 @@ class DQNResult:
     eval_seconds: float = 0.0
     best_eval_return: float | None = None
     best_eval_step: int | None = None
+    memory: ReplayBuffer | None = None
+    """The replay buffer at the end of training (for inspection)."""
 
     @property
     def steps_per_second(self) -> float:
@@ -727,7 +729,8 @@ def train_dqn(
     memory = ReplayBuffer(capacity, (n_observations,), device, replay_rng)
     bootstrap_net = target_net if config.use_target_network else policy_net
 
-    result = DQNResult(policy_net=policy_net, target_net=target_net, config=config, seed=seed)
+    result = DQNResult(policy_net=policy_net, target_net=target_net, config=config, seed=seed,
+                       memory=memory)
     best_state: dict[str, torch.Tensor] | None = None
     bar = None
     if progress:

@@ -25,6 +25,10 @@ def _code_cells(nb):
     return [c for c in nb["cells"] if c["cell_type"] == "code" and _source(c).strip()]
 
 
+def _source_hidden(cell):
+    return cell.get("metadata", {}).get("jupyter", {}).get("source_hidden", False)
+
+
 def _tags(cell):
     return cell.get("metadata", {}).get("tags", [])
 
@@ -104,7 +108,7 @@ def test_exercise_pattern(notebook):
         rest = cells[i + 1 :]
         hidden = [
             j for j, c in enumerate(rest)
-            if c["cell_type"] == "code" and c.get("metadata", {}).get("jupyter", {}).get("source_hidden")
+            if c["cell_type"] == "code" and _source_hidden(c)
         ]
         assert hidden, f"a collapsed reference solution follows the check {check!r}"
         after = rest[hidden[0] + 1 :]

@@ -4,8 +4,17 @@ matplotlib.use("Agg")
 
 import numpy as np
 import pytest
+from matplotlib.quiver import Quiver
 
-from helpers.plotting import LivePlot, in_notebook, moving_average, plot_durations
+from helpers.plotting import (
+    CLIFFWALKING_ARROWS,
+    FROZENLAKE_ARROWS,
+    LivePlot,
+    in_notebook,
+    moving_average,
+    plot_durations,
+    plot_grid_values,
+)
 
 
 def test_moving_average_is_trailing_mean():
@@ -45,3 +54,71 @@ def test_live_plot_outside_notebook_is_silent_but_current(capsys):
 def test_live_plot_rejects_bad_every():
     with pytest.raises(ValueError, match="every"):
         LivePlot(every=0)
+
+
+# --- plot_grid_values -------------------------------------------------------------------
+
+
+def _quiver(ax):
+    quivers = [c for c in ax.collections if isinstance(c, Quiver)]
+    assert len(quivers) == 1
+    return quivers[0]
+
+
+def test_plot_grid_values_draws_values_row_major_with_labels():
+    values = np.arange(6, dtype=float)
+    ax = plot_grid_values(values, (2, 3), title="V", fmt=".0f")
+    assert ax.get_title() == "V"
+    assert ax.get_xlabel() == "column" and ax.get_ylabel() == "row"
+    np.testing.assert_array_equal(ax.images[0].get_array(), [[0, 1, 2], [3, 4, 5]])
+    assert sorted(t.get_text() for t in ax.texts) == ["0", "1", "2", "3", "4", "5"]
+    assert len(ax.figure.axes) == 2  # the heatmap and its colour bar
+
+
+def test_plot_grid_values_frozenlake_arrows_point_the_right_way():
+    # FrozenLake: 0=left, 1=down, 2=right, 3=up; image rows grow downwards
+    ax = plot_grid_values(np.zeros(4), (2, 2), policy=np.array([0, 1, 2, 3]), colorbar=False)
+    q = _quiver(ax)
+    np.testing.assert_allclose(np.sign(q.U), [-1, 0, 1, 0])
+    np.testing.assert_allclose(np.sign(q.V), [0, 1, 0, -1])
+    assert FROZENLAKE_ARROWS[1] == "down"
+
+
+def test_plot_grid_values_cliffwalking_mapping_and_one_hot_policy():
+    one_hot = np.eye(4)[[0, 1, 2, 3]]  # CliffWalking: 0=up, 1=right, 2=down, 3=left
+    ax = plot_grid_values(
+        np.zeros(4), (1, 4), policy=one_hot, action_arrows=CLIFFWALKING_ARROWS, colorbar=False
+    )
+    q = _quiver(ax)
+    np.testing.assert_allclose(np.sign(q.U), [0, 1, 0, -1])
+    np.testing.assert_allclose(np.sign(q.V), [-1, 0, 1, 0])
+
+
+def test_plot_grid_values_skips_terminal_states_and_marks_special_ones():
+    special = {0: "S", 3: "G"}
+    ax = plot_grid_values(
+        np.zeros(4), (2, 2), policy=np.array([2, 1, -1, 0]), special=special, no_arrow=[3],
+        annotate=False, colorbar=False,
+    )
+    assert _quiver(ax).N == 2  # state 2 has action -1, state 3 is terminal
+    assert sorted(t.get_text() for t in ax.texts) == ["G", "S"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"values": np.zeros(4), "shape": (2, 0)}, "shape"),
+        ({"values": np.zeros(4), "shape": (4,)}, "shape"),
+        ({"values": np.zeros(5), "shape": (2, 2)}, "values"),
+        ({"values": np.zeros(4), "shape": (2, 2), "policy": np.zeros(3, dtype=int)}, "policy"),
+        ({"values": np.zeros(4), "shape": (2, 2), "policy": np.array([0.5, 0, 0, 0])}, "policy"),
+        ({"values": np.zeros(4), "shape": (2, 2), "policy": np.array([0, 1, 2, 7])}, "action"),
+        (
+            {"values": np.zeros(4), "shape": (2, 2), "action_arrows": {0: "north"}},
+            "action_arrows",
+        ),
+    ],
+)
+def test_plot_grid_values_rejects_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        plot_grid_values(**kwargs)
