@@ -35,7 +35,7 @@ def seed_everything(seed: int) -> np.random.Generator:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     seed = int(seed)
     random.seed(seed)
-    np.random.seed(seed % 2**32)
+    np.random.seed(seed % 2**32)  # noqa: NPY002 -- the legacy global generator, for code that uses it
     torch.manual_seed(seed)
     return np.random.default_rng(seed)
 
