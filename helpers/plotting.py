@@ -1,14 +1,23 @@
-"""Plots every lesson uses: episode durations, static and updating live in a notebook."""
+"""Plots the lessons share: episode durations (static and updating live in a notebook) and
+grid-world value heatmaps with policy arrows."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 
-__all__ = ["moving_average", "plot_durations", "LivePlot", "in_notebook"]
+__all__ = [
+    "moving_average",
+    "plot_durations",
+    "LivePlot",
+    "in_notebook",
+    "plot_grid_values",
+    "FROZENLAKE_ARROWS",
+    "CLIFFWALKING_ARROWS",
+]
 
 
 def moving_average(values: Sequence[float], window: int) -> np.ndarray:
@@ -141,3 +150,165 @@ class LivePlot:
     def close(self) -> None:
         """Draw the final state; the figure stays in the output."""
         self.redraw()
+
+
+# Action index -> direction drawn by :func:`plot_grid_values`. The toy-text grid worlds
+# disagree on the encoding, so pass the mapping that matches the environment.
+FROZENLAKE_ARROWS: dict[int, str] = {0: "left", 1: "down", 2: "right", 3: "up"}
+CLIFFWALKING_ARROWS: dict[int, str] = {0: "up", 1: "right", 2: "down", 3: "left"}
+
+# Direction -> (dx, dy) in image coordinates, where rows grow downwards.
+_DIRECTIONS: dict[str, tuple[float, float]] = {
+    "left": (-1.0, 0.0),
+    "down": (0.0, 1.0),
+    "right": (1.0, 0.0),
+    "up": (0.0, -1.0),
+}
+
+
+def plot_grid_values(
+    values: np.ndarray,
+    shape: tuple[int, int],
+    policy: np.ndarray | None = None,
+    ax: Axes | None = None,
+    title: str = "",
+    cmap: str = "viridis",
+    annotate: bool = True,
+    special: Mapping[int, str] | None = None,
+    action_arrows: Mapping[int, str] = FROZENLAKE_ARROWS,
+    no_arrow: Iterable[int] = (),
+    vmin: float | None = None,
+    vmax: float | None = None,
+    colorbar: bool = True,
+    fmt: str = ".2f",
+) -> Axes:
+    """Draw state values of a grid world as a heatmap, optionally with the policy as arrows.
+
+    State ``s`` sits in row ``s // n_cols`` and column ``s % n_cols`` (the row-major
+    numbering of gymnasium's FrozenLake and CliffWalking), row 0 at the top.
+
+    Args:
+        values: one value per state, shape ``(n_rows * n_cols,)`` (e.g. ``V`` or
+            ``Q.max(axis=1)``), or already shaped ``(n_rows, n_cols)``.
+        shape: ``(n_rows, n_cols)`` of the grid, e.g. ``(4, 4)`` for FrozenLake 4x4,
+            ``(4, 12)`` for CliffWalking.
+        policy: the action to draw in each state, shape ``(n_states,)`` of integers
+            (``-1`` means "no arrow here"), or a policy table ``(n_states, n_actions)``
+            such as :func:`helpers.tabular.greedy_policy` returns, of which the
+            most probable action is drawn. ``None`` draws no arrows.
+        ax: axes to draw on; a new figure is made when ``None``.
+        title: the plot's title.
+        cmap: matplotlib colour map for the values.
+        annotate: write each state's value in its cell.
+        special: labels for notable states, e.g. ``{0: "S", 5: "H", 15: "G"}``; drawn
+            in bold in the cell's top-left corner.
+        action_arrows: action index -> direction (``"left"``, ``"down"``, ``"right"``,
+            ``"up"``). Defaults to FrozenLake's encoding (:data:`FROZENLAKE_ARROWS`,
+            0=left, 1=down, 2=right, 3=up); pass :data:`CLIFFWALKING_ARROWS`
+            (0=up, 1=right, 2=down, 3=left) for CliffWalking.
+        no_arrow: states that get no arrow whatever the policy says (terminal
+            states: holes, the goal, the cliff).
+        vmin, vmax: limits of the colour scale (share them across subplots to compare).
+        colorbar: add a colour bar labelled "value".
+        fmt: format spec for the annotated values.
+
+    Returns:
+        The axes drawn on.
+
+    Raises:
+        ValueError: if ``shape`` is not two positive integers, ``values`` or ``policy``
+            do not have one entry per state, or a policy action has no arrow in
+            ``action_arrows``.
+    """
+    if (
+        len(shape) != 2
+        or not all(isinstance(n, (int, np.integer)) and n >= 1 for n in shape)
+    ):
+        raise ValueError(f"shape must be two positive integers (n_rows, n_cols), got {shape!r}")
+    n_rows, n_cols = int(shape[0]), int(shape[1])
+    n_states = n_rows * n_cols
+    grid = np.asarray(values, dtype=float)
+    if grid.size != n_states or grid.ndim not in (1, 2):
+        raise ValueError(
+            f"values must hold one value per state ({n_states} for shape {shape}), "
+            f"got shape {grid.shape}"
+        )
+    grid = grid.reshape(n_rows, n_cols)
+    for direction in action_arrows.values():
+        if direction not in _DIRECTIONS:
+            raise ValueError(
+                f"action_arrows values must be one of {sorted(_DIRECTIONS)}, got {direction!r}"
+            )
+
+    actions = None
+    if policy is not None:
+        table = np.asarray(policy)
+        if table.ndim == 2 and table.shape[0] == n_states:
+            actions = table.argmax(axis=1)
+        elif table.ndim == 1 and table.shape[0] == n_states:
+            actions = table.astype(int)
+            if not np.array_equal(actions, table):
+                raise ValueError("policy given per state must hold integer action indices")
+        else:
+            raise ValueError(
+                f"policy must have shape ({n_states},) or ({n_states}, n_actions), "
+                f"got {table.shape}"
+            )
+        unknown = sorted({int(a) for a in actions if a >= 0} - set(action_arrows))
+        if unknown:
+            raise ValueError(
+                f"policy uses actions {unknown} that action_arrows does not map "
+                f"(it maps {sorted(action_arrows)})"
+            )
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(max(4.0, 0.9 * n_cols + 1.5), max(3.0, 0.9 * n_rows + 0.5)))
+    image = ax.imshow(grid, cmap=cmap, vmin=vmin, vmax=vmax)
+    norm, colours = image.norm, image.get_cmap()
+
+    hidden = {int(s) for s in no_arrow}
+    if actions is not None:
+        xs, ys, dxs, dys = [], [], [], []
+        for s, a in enumerate(actions):
+            if a < 0 or s in hidden:
+                continue
+            dx, dy = _DIRECTIONS[action_arrows[int(a)]]
+            row, col = divmod(s, n_cols)
+            # centre the arrow in the upper part of the cell, leaving room for the value
+            y0 = row - 0.12 if annotate else row
+            xs.append(col - 0.2 * dx)
+            ys.append(y0 - 0.2 * dy)
+            dxs.append(0.4 * dx)
+            dys.append(0.4 * dy)
+        if xs:
+            ax.quiver(
+                xs, ys, dxs, dys, angles="xy", scale_units="xy", scale=1, units="xy",
+                width=0.06, headwidth=3.2, headlength=2.8, headaxislength=2.5,
+                color="white", edgecolor="black", linewidth=0.6, zorder=3,
+            )
+
+    for s in range(n_states):
+        row, col = divmod(s, n_cols)
+        if annotate:
+            shade = colours(norm(grid[row, col]))
+            luminance = 0.299 * shade[0] + 0.587 * shade[1] + 0.114 * shade[2]
+            ax.text(
+                col, row + (0.28 if actions is not None else 0.0), format(grid[row, col], fmt),
+                ha="center", va="center", fontsize="small",
+                color="black" if luminance > 0.5 else "white", zorder=4,
+            )
+        if special and s in special:
+            ax.text(
+                col - 0.42, row - 0.42, special[s], ha="left", va="top", fontsize="small",
+                fontweight="bold", color="black", zorder=5,
+                bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.8, "lw": 0},
+            )
+
+    ax.set_xticks(range(n_cols))
+    ax.set_yticks(range(n_rows))
+    ax.set_xlabel("column")
+    ax.set_ylabel("row")
+    ax.set_title(title)
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="value")
+    return ax
