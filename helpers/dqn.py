@@ -61,6 +61,7 @@ __all__ = [
     "evaluate",
     "save_checkpoint",
     "load_checkpoint",
+    "solved_threshold",
 ]
 
 
