@@ -48,3 +48,885 @@ def call_learner(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     except Exception as exc:  # show the learner's own error as a hint, not a traceback maze
         fail(f"`{getattr(fn, '__name__', 'your function')}` raised "
              f"{type(exc).__name__}: {exc}")
+
+
+# --- Lesson 01: the Bellman equations -------------------------------------------------------
+#
+# Models use gymnasium's toy-text format, ``P[s][a] = [(prob, next_state, reward, terminated),
+# ...]``, the ``env.unwrapped.P`` of FrozenLake and CliffWalking.
+
+__all__ += ["check_bellman_backup", "check_q_from_v"]
+
+
+def _q_from_v_reference(P: dict, V: Any, gamma: float, mask_terminal: bool = True) -> Any:
+    """Q(s, a) = sum_{s'} p (r + gamma V(s') [not terminated]); optionally without the mask."""
+    import numpy as np
+
+    n_states, n_actions = len(P), len(P[0])
+    Q = np.zeros((n_states, n_actions))
+    for s in range(n_states):
+        for a in range(n_actions):
+            for prob, s_next, reward, terminated in P[s][a]:
+                bootstrap = 0.0 if (terminated and mask_terminal) else V[s_next]
+                Q[s, a] += prob * (reward + gamma * bootstrap)
+    return Q
+
+
+def _bellman_cases() -> list[tuple[str, dict, Any, float]]:
+    """Test MDPs: ``(name, P, V, gamma)``, with V non-zero in terminal states on purpose."""
+    import gymnasium as gym
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    frozen = gym.make("FrozenLake-v1", is_slippery=True).unwrapped.P
+    cliff = gym.make("CliffWalking-v1").unwrapped.P
+    # A two-state toy: a terminating and a continuing outcome lead to the same next state,
+    # so only the `terminated` flag tells them apart.
+    toy = {
+        0: {
+            0: [(1.0, 0, 1.0, False)],
+            1: [(0.5, 1, 0.0, False), (0.5, 1, 5.0, True)],
+        },
+        1: {
+            0: [(1.0, 1, -1.0, False)],
+            1: [(0.25, 0, 2.0, False), (0.75, 1, -2.0, True)],
+        },
+    }
+    return [
+        ("slippery FrozenLake 4x4, gamma=0.99, random V", frozen, rng.uniform(0, 1, 16), 0.99),
+        ("slippery FrozenLake 4x4, gamma=1, random V", frozen, rng.uniform(0, 1, 16), 1.0),
+        ("a two-state toy MDP, gamma=0.9", toy, np.array([3.0, -4.0]), 0.9),
+        ("CliffWalking, gamma=0.5, random V", cliff, rng.uniform(-20, 0, 48), 0.5),
+    ]
+
+
+def _diagnose_bellman(got: Any, P: dict, V: Any, gamma: float, state: int | None) -> str:
+    """A hint for the typical mistakes, recognised by reproducing them."""
+    import numpy as np
+
+    def pick(Q: Any) -> Any:
+        return Q if state is None else Q[state]
+
+    unmasked = _q_from_v_reference(P, V, gamma, mask_terminal=False)
+    no_gamma = _q_from_v_reference(P, V, 1.0)
+    variants = [(unmasked, "a transition with terminated=True ends the episode: it earns its "
+                           "reward, but nothing is added after it (do not bootstrap from V there)")]
+    if gamma != 1.0:
+        variants.append((no_gamma, "the value of the next state is discounted by gamma"))
+    for Q, hint in variants:
+        wrong = pick(Q) if state is None else pick(Q).max()
+        if np.allclose(got, wrong, rtol=1e-9, atol=1e-9):
+            return hint
+    if state is not None:
+        correct = pick(_q_from_v_reference(P, V, gamma))
+        if np.isclose(got, correct.mean(), rtol=1e-9, atol=1e-9):
+            return ("the optimality backup takes the best action (max over a), "
+                    "not the average over actions")
+        if np.any(np.isclose(got, correct, rtol=1e-9, atol=1e-9)):
+            return "you returned one action's value; the backup takes the best of them"
+    return ("sum over every outcome (prob, next_state, reward, terminated) of P[s][a]: "
+            "prob * (reward + gamma * V[next_state]), with no V term after a terminal transition")
+
+
+def check_bellman_backup(fn: Callable[..., Any]) -> None:
+    """Check ``fn(P, V, state, gamma)``: one Bellman *optimality* backup of one state.
+
+    .. math:: V_{new}(s) = \\max_a \\sum_{(p, s', r, d) \\in P[s][a]} p \\,
+              \\big(r + \\gamma (1 - d) V(s')\\big)
+
+    ``fn`` must return a single number and must not modify ``V``.
+    """
+    import numpy as np
+
+    n_checked = 0
+    for name, P, V, gamma in _bellman_cases():
+        states = sorted({0, len(P) - 1, *range(0, len(P), max(1, len(P) // 7))})
+        if len(P) == 16:
+            states = sorted({*states, 5, 14, 15})  # a hole, next to the goal, the goal
+        reference = _q_from_v_reference(P, V, gamma).max(axis=1)
+        for s in states:
+            V_before = V.copy()
+            got = call_learner(fn, P, V, s, gamma)
+            if not np.array_equal(V, V_before):
+                fail(f"on {name}, state {s}: your function changed V in place; "
+                     "compute the backup without writing into V")
+            got_arr = np.asarray(got, dtype=float)
+            if got_arr.size != 1:
+                fail(f"on {name}, state {s}: return a single number (the backed-up V(s)), "
+                     f"got an array of shape {got_arr.shape}")
+            value = float(got_arr.reshape(()))
+            if not np.isclose(value, reference[s], rtol=1e-9, atol=1e-9):
+                fail(f"on {name}, state {s}: {_diagnose_bellman(value, P, V, gamma, s)}")
+            n_checked += 1
+    passed(f"one Bellman optimality backup matches on {n_checked} states of 4 MDPs "
+           "(FrozenLake with gamma 0.99 and 1, a toy MDP, CliffWalking), terminal "
+           "transitions included.")
+
+
+def check_q_from_v(fn: Callable[..., Any]) -> None:
+    """Check ``fn(P, V, gamma)`` returns the one-step look-ahead ``Q`` of shape ``(S, A)``.
+
+    .. math:: Q(s, a) = \\sum_{(p, s', r, d) \\in P[s][a]} p \\,
+              \\big(r + \\gamma (1 - d) V(s')\\big)
+
+    With ``V = V*`` this gives ``Q*``, and ``max_a Q*(s, a) = V*(s)``.
+    """
+    import numpy as np
+
+    for name, P, V, gamma in _bellman_cases():
+        n_states, n_actions = len(P), len(P[0])
+        V_before = V.copy()
+        got = call_learner(fn, P, V, gamma)
+        if not np.array_equal(V, V_before):
+            fail(f"on {name}: your function changed V in place; compute Q without writing into V")
+        got_arr = np.asarray(got, dtype=float)
+        if got_arr.shape != (n_states, n_actions):
+            fail(f"on {name}: Q must have shape (n_states, n_actions) = "
+                 f"({n_states}, {n_actions}), got {got_arr.shape}")
+        reference = _q_from_v_reference(P, V, gamma)
+        bad = np.argwhere(~np.isclose(got_arr, reference, rtol=1e-9, atol=1e-9))
+        if bad.size:
+            s, a = (int(i) for i in bad[0])
+            fail(f"on {name}, Q[{s}, {a}] is off: {_diagnose_bellman(got_arr, P, V, gamma, None)}")
+    passed("Q(s, a) from V matches on 4 MDPs (FrozenLake with gamma 0.99 and 1, a toy MDP, "
+           "CliffWalking), terminal transitions included.")
+
+
+# --- Lesson 02: tabular Q-learning ----------------------------------------------------------
+
+__all__ += ["check_q_learning_update", "check_epsilon_greedy"]
+
+
+def _q_update_reference(Q: Any, state: int, action: int, reward: float, next_state: int,
+                        terminated: bool, alpha: float, gamma: float,
+                        bootstrap: str = "max", mask_terminal: bool = True) -> float:
+    """The Q-learning update of one transition, in place; returns the TD error.
+    ``bootstrap="same_action"`` and ``mask_terminal=False`` reproduce typical mistakes."""
+    if terminated and mask_terminal:
+        td_target = reward
+    elif bootstrap == "max":
+        td_target = reward + gamma * Q[next_state].max()
+    else:
+        td_target = reward + gamma * Q[next_state, action]
+    td_error = td_target - Q[state, action]
+    Q[state, action] += alpha * td_error
+    return float(td_error)
+
+
+def _q_update_cases() -> list[tuple[str, Any, tuple]]:
+    """``(name, Q, (state, action, reward, next_state, terminated, alpha, gamma))``."""
+    import numpy as np
+
+    rng = np.random.default_rng(2)
+    Q = rng.uniform(-1.0, 1.0, size=(5, 3))
+    Q[3] = [0.2, 1.5, -0.4]                       # next state with a clear best action
+    cliff_like = rng.uniform(-20.0, -5.0, size=(4, 4))
+    return [
+        ("a non-terminal step (s=1, a=2, r=1, s'=3, alpha=0.1, gamma=0.9)",
+         Q, (1, 2, 1.0, 3, False, 0.1, 0.9)),
+        ("a terminal step (terminated=True, s'=3 has large values)",
+         Q, (0, 0, 1.0, 3, True, 0.5, 0.9)),
+        ("a step back into the same state (s = s' = 4)",
+         Q, (4, 1, 0.0, 4, False, 0.3, 0.99)),
+        ("alpha = 1, gamma = 1", Q, (2, 0, -0.5, 3, False, 1.0, 1.0)),
+        ("negative rewards as in CliffWalking (r=-1, alpha=0.5, gamma=1)",
+         cliff_like, (1, 3, -1.0, 2, False, 0.5, 1.0)),
+        ("falling off the cliff (r=-100, not terminal)",
+         cliff_like, (2, 1, -100.0, 0, False, 0.5, 1.0)),
+    ]
+
+
+def _diagnose_q_update(Q_before: Any, got_Q: Any, args: tuple) -> str:
+    """A hint for the typical mistakes, recognised by reproducing them."""
+    import numpy as np
+
+    state, action, reward, next_state, terminated, alpha, gamma = args
+    s, a = state, action
+    variants = [
+        (dict(mask_terminal=False),
+         "after a terminal transition nothing follows: the TD target is just the reward"),
+        (dict(bootstrap="same_action"),
+         "Q-learning's target uses the *best* action in the next state, max_a' Q(s', a'), "
+         "not the action just taken"),
+    ]
+    for kwargs, hint in variants:
+        Q = Q_before.copy()
+        _q_update_reference(Q, *args, **kwargs)
+        if np.isclose(got_Q[s, a], Q[s, a], rtol=1e-9, atol=1e-12):
+            return hint
+    Q = Q_before.copy()
+    _q_update_reference(Q, *args)
+    td_target = Q_before[s, a] + (Q[s, a] - Q_before[s, a]) / alpha
+    if alpha != 1.0 and np.isclose(got_Q[s, a], td_target, rtol=1e-9, atol=1e-12):
+        return "move Q(s, a) only a step of size alpha towards the TD target, not all the way"
+    if np.isclose(got_Q[s, a], 2 * Q_before[s, a] - Q[s, a], rtol=1e-9, atol=1e-12):
+        return "the TD error is target minus estimate: td_target - Q[s, a] (check the sign)"
+    Q = Q_before.copy()
+    _q_update_reference(Q, *args[:-1], 1.0)
+    if gamma != 1.0 and np.isclose(got_Q[s, a], Q[s, a], rtol=1e-9, atol=1e-12):
+        return "discount the next state's value by gamma"
+    return ("build it in three steps as in the update rule: the TD target from the reward and "
+            "the next state, the TD error, then a step of size alpha")
+
+
+def check_q_learning_update(fn: Callable[..., Any]) -> None:
+    """Check ``fn(Q, state, action, reward, next_state, terminated, alpha, gamma)``.
+
+    It must apply the Q-learning update of one transition to ``Q`` **in place** and
+    return the TD error:
+
+    .. math::
+        \\delta = r + \\gamma \\max_{a'} Q(s', a') - Q(s, a) \\;(\\text{just } r - Q(s, a)
+        \\text{ if terminated}), \\qquad Q(s, a) \\leftarrow Q(s, a) + \\alpha \\delta
+    """
+    import numpy as np
+
+    for name, Q_case, args in _q_update_cases():
+        state, action = args[0], args[1]
+        Q_before = Q_case.copy()
+        Q = Q_case.copy()
+        got = call_learner(fn, Q, *args)
+        expected_Q = Q_before.copy()
+        expected_error = _q_update_reference(expected_Q, *args)
+        if np.array_equal(Q, Q_before):
+            fail(f"on {name}: Q did not change. Update the table in place, "
+                 "Q[state, action] += ..., do not build a new one")
+        changed = np.argwhere(Q != Q_before)
+        if any((int(i), int(j)) != (state, action) for i, j in changed):
+            fail(f"on {name}: entries other than Q[state, action] changed; "
+                 "the update touches exactly one entry")
+        if not np.isclose(Q[state, action], expected_Q[state, action], rtol=1e-9, atol=1e-12):
+            fail(f"on {name}: Q[state, action] is off: {_diagnose_q_update(Q_before, Q, args)}")
+        if got is None:
+            fail(f"on {name}: the table is right, now return the TD error as well")
+        try:
+            got_error = float(np.asarray(got, dtype=float).reshape(()))
+        except (TypeError, ValueError):
+            fail(f"on {name}: return the TD error, a single number")
+        if not np.isclose(got_error, expected_error, rtol=1e-9, atol=1e-12):
+            fail(f"on {name}: the table is right but the returned number is not the TD error "
+                 "(td_target - Q[state, action], measured *before* the update)")
+    passed("the Q-learning update matches on 6 transitions: ordinary, terminal, a self-loop, "
+           "alpha = gamma = 1, and CliffWalking-like rewards.")
+
+
+def check_epsilon_greedy(fn: Callable[..., Any]) -> None:
+    """Check ``fn(q_values, epsilon, rng) -> action``: an epsilon-greedy choice.
+
+    With probability ``epsilon`` a uniformly random action among *all* actions, otherwise
+    a greedy one, ties broken uniformly at random; all randomness from ``rng``. So the
+    greedy action of a row with a unique maximum is chosen with probability
+    ``1 - epsilon + epsilon / n_actions``. Frequencies are compared over thousands of
+    calls with a tolerance of about five standard errors.
+    """
+    import numpy as np
+
+    def frequencies(q_values: Any, epsilon: float, n: int, seed: int) -> Any:
+        rng = np.random.default_rng(seed)
+        q = np.array(q_values, dtype=float)
+        counts = np.zeros(q.size)
+        for _ in range(n):
+            action = call_learner(fn, q, epsilon, rng)
+            if not isinstance(action, (int, np.integer)) or isinstance(action, bool):
+                fail(f"return the action as an integer index, got {action!r} "
+                     f"({type(action).__name__})")
+            if not 0 <= action < q.size:
+                fail(f"with {q.size} actions the action must be in 0..{q.size - 1}, got {action}")
+            counts[action] += 1
+        if not np.array_equal(q, np.array(q_values, dtype=float)):
+            fail("your function changed q_values; only read them")
+        return counts / n
+
+    # epsilon = 0 and a unique best action: always that action.
+    for q_values in ([0.1, 0.5, -0.2, 0.3], [-3.0, -1.0, -2.0], [2.0, 1.0], [0.0, 0.0, 7.0, 0.0]):
+        freq = frequencies(q_values, 0.0, 50, seed=0)
+        if freq[int(np.argmax(q_values))] != 1.0:
+            fail(f"with epsilon = 0 and q_values = {q_values} always take the greedy action")
+    # The same seed must give the same choices: all randomness from rng.
+    first = [call_learner(fn, np.zeros(4), 0.5, rng) for rng in [np.random.default_rng(7)] * 30]
+    again = [call_learner(fn, np.zeros(4), 0.5, rng) for rng in [np.random.default_rng(7)] * 30]
+    if first != again:
+        fail("two generators with the same seed gave different actions: draw every random "
+             "number from the rng argument (not from np.random or random)")
+    n = 4000
+    # Ties: an all-zero table (every fresh Q table) must not always give the same action.
+    freq = frequencies([0.0, 0.0, 0.0, 0.0], 0.0, n, seed=1)
+    if np.any(np.abs(freq - 0.25) > 0.035):
+        fail(f"with q_values = [0, 0, 0, 0] and epsilon = 0 your actions had frequencies "
+             f"{np.round(freq, 3).tolist()}; when several actions tie for the best, choose "
+             "among them at random, or a fresh agent always walks the same way")
+    freq = frequencies([1.0, 3.0, 3.0, 0.0], 0.0, n, seed=2)
+    if freq[0] > 0 or freq[3] > 0 or abs(freq[1] - 0.5) > 0.04:
+        fail(f"with q_values = [1, 3, 3, 0] and epsilon = 0 your actions had frequencies "
+             f"{np.round(freq, 3).tolist()}; pick uniformly among the tied best actions only")
+    # epsilon = 1: uniform over all actions, the greedy one included.
+    freq = frequencies([0.0, 1.0, 0.0, 0.0], 1.0, n, seed=3)
+    if np.any(np.abs(freq - 0.25) > 0.035):
+        hint = (": exploration picks uniformly among *all* actions, the greedy one included"
+                if freq[1] < 0.1 else "")
+        fail(f"with epsilon = 1 every action should be equally likely; your frequencies for "
+             f"q_values = [0, 1, 0, 0] were {np.round(freq, 3).tolist()}{hint}")
+    # epsilon = 0.5: greedy with probability 1 - 0.5 + 0.5 / 4 = 0.625.
+    freq = frequencies([0.0, 1.0, 0.0, 0.0], 0.5, n, seed=4)
+    if abs(freq[1] - 0.625) > 0.04:
+        hint = ("exploration picks uniformly among *all* actions, the greedy one included"
+                if abs(freq[1] - 0.5) < 0.04 else
+                "explore with probability epsilon, exploit with probability 1 - epsilon")
+        fail(f"with epsilon = 0.5 and 4 actions the greedy action should have probability "
+             f"1 - 0.5 + 0.5/4 = 0.625, yours had {freq[1]:.3f}: {hint}")
+    passed("greedy at epsilon = 0, random tie-breaking, uniform at epsilon = 1, and "
+           "P(greedy) = 1 - epsilon + epsilon/|A| at epsilon = 0.5.")
+
+
+# --- Lesson 06: the full DQN on CartPole ----------------------------------------------------
+
+__all__ += ["check_select_action"]
+
+
+def check_select_action(fn: Callable[..., Any]) -> None:
+    """Check ``fn(policy_net, state, epsilon, rng) -> action``: epsilon-greedy over a Q-network.
+
+    ``state`` is a float32 tensor of shape ``(n_observations,)`` and ``policy_net(state)``
+    has shape ``(n_actions,)``. With probability ``epsilon`` the action is uniform over
+    *all* actions, otherwise ``argmax_a Q(state, a)``; all randomness comes from the NumPy
+    generator ``rng``, and the forward pass runs without gradient tracking. The action is
+    a plain integer (what ``env.step`` takes). So
+
+    .. math:: P(a = \\arg\\max_{a'} Q(s, a')) = 1 - \\epsilon + \\epsilon / |\\mathcal{A}|.
+
+    Frequencies are compared over thousands of seeded calls with a tolerance of about five
+    standard errors, so a correct function never fails by bad luck.
+    """
+    import numpy as np
+    import torch
+    import torch.nn as nn
+
+    class _Recorder(nn.Module):
+        """Wraps a Q-network; remembers whether gradients were tracked during forward."""
+
+        def __init__(self, net: nn.Module) -> None:
+            super().__init__()
+            self.net = net
+            self.grad_tracked = False
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            self.grad_tracked |= torch.is_grad_enabled()
+            return self.net(x)
+
+    def make_net(n_observations: int, n_actions: int, seed: int) -> _Recorder:
+        torch.manual_seed(seed)
+        net = nn.Sequential(nn.Linear(n_observations, 16), nn.ReLU(),
+                            nn.Linear(16, n_actions))
+        return _Recorder(net)
+
+    def act(net: _Recorder, state: torch.Tensor, epsilon: float, rng: Any, case: str) -> int:
+        n_actions = net.net[-1].out_features
+        state_before = state.clone()
+        weights_before = [p.detach().clone() for p in net.parameters()]
+        action = call_learner(fn, net, state, epsilon, rng)
+        if isinstance(action, torch.Tensor):
+            fail(f"{case}: you returned a tensor of shape {tuple(action.shape)}; return the "
+                 "action as a plain Python integer, the kind env.step(action) takes")
+        if not isinstance(action, (int, np.integer)) or isinstance(action, bool):
+            fail(f"{case}: return the action as an integer index, got {action!r} "
+                 f"({type(action).__name__})")
+        if not 0 <= action < n_actions:
+            fail(f"{case}: with {n_actions} actions the action must be in "
+                 f"0..{n_actions - 1}, got {action}")
+        if not torch.equal(state, state_before):
+            fail(f"{case}: your function changed the state tensor; only read it")
+        if any(not torch.equal(p, w) for p, w in zip(net.parameters(), weights_before,
+                                                     strict=True)):
+            fail(f"{case}: your function changed the network's weights; acting only reads them")
+        return int(action)
+
+    def frequencies(net: _Recorder, states: torch.Tensor, epsilon: float, seed: int,
+                    case: str) -> Any:
+        rng = np.random.default_rng(seed)
+        n_actions = net.net[-1].out_features
+        counts = np.zeros(n_actions)
+        for state in states:
+            counts[act(net, state, epsilon, rng, case)] += 1
+        return counts / len(states)
+
+    data_rng = np.random.default_rng(0)
+    # epsilon = 0: always the action with the largest Q-value, on many states of two networks.
+    for n_observations, n_actions, seed in ((4, 2, 0), (6, 3, 1), (3, 5, 2)):
+        net = make_net(n_observations, n_actions, seed)
+        states = torch.as_tensor(data_rng.normal(size=(40, n_observations)), dtype=torch.float32)
+        with torch.no_grad():
+            greedy = net.net(states).argmax(dim=1)  # (40,)
+        rng = np.random.default_rng(seed)
+        case = f"with epsilon = 0 and a network with {n_actions} actions"
+        for i, state in enumerate(states):
+            action = act(net, state, 0.0, rng, case)
+            if action != int(greedy[i]):
+                fail(f"{case}: on state {np.round(state.numpy(), 2).tolist()} you chose action "
+                     f"{action}; with epsilon = 0 take the action with the largest Q-value")
+        if net.grad_tracked:
+            fail("the forward pass tracked gradients: choosing an action needs no gradients, "
+                 "so compute Q(s, .) inside `with torch.no_grad():` (faster, and no graph is "
+                 "kept alive)")
+
+    # The same seed must give the same choices: all randomness from rng.
+    net = make_net(4, 3, 3)
+    state = torch.zeros(4)
+    first = [act(net, state, 0.5, rng, "with epsilon = 0.5")
+             for rng in [np.random.default_rng(7)] * 40]
+    again = [act(net, state, 0.5, rng, "with epsilon = 0.5")
+             for rng in [np.random.default_rng(7)] * 40]
+    if first != again:
+        fail("two generators with the same seed gave different actions: draw every random "
+             "number from the rng argument (not from np.random, random, torch or the "
+             "environment's action space)")
+
+    n = 3000
+    # epsilon = 1: uniform over all actions, the greedy one included, for 3 actions.
+    net = make_net(4, 3, 4)
+    states = torch.as_tensor(data_rng.normal(size=(n, 4)), dtype=torch.float32)
+    freq = frequencies(net, states, 1.0, seed=5, case="with epsilon = 1")
+    if np.any(np.abs(freq - 1 / 3) > 0.045):
+        fail(f"with epsilon = 1 and 3 actions every action should be equally likely; your "
+             f"frequencies were {np.round(freq, 3).tolist()}. Draw the random action "
+             "uniformly from *all* the network's actions (how many are there? look at the "
+             "shape of the network's output)")
+    # epsilon = 0.5 on one fixed state: greedy with probability 1 - 0.5 + 0.5 / 2 = 0.75.
+    net = make_net(4, 2, 6)
+    state = torch.as_tensor(data_rng.normal(size=4), dtype=torch.float32)
+    with torch.no_grad():
+        greedy = int(net.net(state).argmax())
+    freq = frequencies(net, state.expand(n, 4), 0.5, seed=8, case="with epsilon = 0.5")
+    if abs(freq[greedy] - 0.75) > 0.04:
+        hint = ("exploration picks uniformly among *all* actions, the greedy one included"
+                if abs(freq[greedy] - 0.5) < 0.04 else
+                "explore with probability epsilon, exploit with probability 1 - epsilon")
+        fail(f"with epsilon = 0.5 and 2 actions the greedy action should have probability "
+             f"1 - 0.5 + 0.5/2 = 0.75, yours had {freq[greedy]:.3f}: {hint}")
+    passed("greedy at epsilon = 0 on 120 states of three networks (no gradients tracked), "
+           "uniform over 3 actions at epsilon = 1, P(greedy) = 0.75 at epsilon = 0.5 with "
+           "2 actions, an int every time, all randomness from rng.")
+
+
+# --- Lesson 03: Q-networks ------------------------------------------------------------------
+#
+# Batches are torch tensors: ``q_values`` of shape ``(B, n_actions)``, ``actions`` of shape
+# ``(B,)`` (int64), ``rewards`` and ``terminated`` of shape ``(B,)`` (float32, terminated is
+# 0.0 or 1.0), as in ``helpers.dqn.Batch``.
+
+__all__ += ["check_td_targets", "check_gather_q"]
+
+
+def _td_cases() -> list[tuple[str, Any, Any, Any, float]]:
+    """``(name, rewards, next_q_values, terminated, gamma)`` for :func:`check_td_targets`."""
+    import torch
+
+    generator = torch.Generator().manual_seed(3)
+
+    def uniform(*shape: int, low: float = -2.0, high: float = 2.0) -> Any:
+        return low + (high - low) * torch.rand(*shape, generator=generator)
+
+    mixed = torch.tensor([0.0, 1.0, 0.0, 0.0, 1.0, 0.0])
+    return [
+        ("a batch of 6 with 2 terminated transitions, gamma=0.99",
+         torch.ones(6), uniform(6, 2, low=0.0, high=100.0), mixed, 0.99),
+        ("negative next Q-values (the max is not the largest |Q|), gamma=0.9",
+         uniform(6), torch.tensor([[-3.0, -1.0], [-0.5, -2.0], [-4.0, -4.5], [-1.0, -7.0],
+                                   [-2.0, -0.1], [-6.0, -5.0]]), mixed, 0.9),
+        ("3 actions, no transition terminated, gamma=0.5",
+         uniform(5), uniform(5, 3), torch.zeros(5), 0.5),
+        ("every transition terminated, gamma=0.99",
+         uniform(4), uniform(4, 2, low=10.0, high=50.0), torch.ones(4), 0.99),
+        ("a batch of one, not terminated, gamma=1",
+         torch.tensor([1.0]), torch.tensor([[2.0, 5.0]]), torch.zeros(1), 1.0),
+        ("gamma=0 (the target is just the reward)",
+         uniform(4), uniform(4, 2), torch.tensor([0.0, 1.0, 0.0, 1.0]), 0.0),
+    ]
+
+
+def _td_reference(rewards: Any, next_q_values: Any, terminated: Any, gamma: float,
+                  mistake: str | None = None) -> Any:
+    """``r + gamma (1 - terminated) max_a' Q(s', a')``; ``mistake`` reproduces typical errors."""
+    if mistake == "mean":
+        next_value = next_q_values.mean(dim=1)
+    elif mistake == "global_max":
+        next_value = next_q_values.max().expand(next_q_values.shape[0])
+    elif mistake == "first_action":
+        next_value = next_q_values[:, 0]
+    else:
+        next_value = next_q_values.max(dim=1).values
+    if mistake == "no_mask":
+        return rewards + gamma * next_value
+    if mistake == "inverted_mask":
+        return rewards + gamma * terminated * next_value
+    if mistake == "no_gamma":
+        return rewards + (1.0 - terminated) * next_value
+    if mistake == "zero_target":
+        return (1.0 - terminated) * (rewards + gamma * next_value)
+    return rewards + gamma * (1.0 - terminated) * next_value
+
+
+def check_td_targets(fn: Callable[..., Any]) -> None:
+    """Check ``fn(rewards, next_q_values, terminated, gamma) -> td_target`` for a batch.
+
+    .. math:: y_i = r_i + \\gamma \\, (1 - d_i) \\max_{a'} Q(s'_i, a')
+
+    with ``rewards`` and ``terminated`` (0.0/1.0) of shape ``(B,)``, ``next_q_values`` of
+    shape ``(B, n_actions)``; the result must have shape ``(B,)``. The inputs must not be
+    modified.
+    """
+    import torch
+
+    mistakes = [
+        ("no_mask", "a terminated transition has no next state worth anything: multiply the "
+                    "bootstrapped value by (1 - terminated)"),
+        ("inverted_mask", "the mask is the wrong way round: bootstrap where terminated is 0, "
+                          "not where it is 1"),
+        ("zero_target", "a terminated transition still earns its reward: only the "
+                        "bootstrapped part is masked"),
+        ("mean", "bootstrap from the *best* next action, the max over dim 1, not the average"),
+        ("global_max", "take the max over the actions of each next state (dim 1), not over "
+                       "the whole batch"),
+        ("first_action", "bootstrap from the best next action, the max over the action "
+                         "dimension (dim 1)"),
+        ("no_gamma", "discount the next state's value by gamma"),
+    ]
+    for name, rewards, next_q_values, terminated, gamma in _td_cases():
+        inputs = (rewards.clone(), next_q_values.clone(), terminated.clone())
+        got = call_learner(fn, rewards, next_q_values, terminated, gamma)
+        if not all(torch.equal(a, b) for a, b in zip(inputs, (rewards, next_q_values,
+                                                             terminated), strict=True)):
+            fail(f"on {name}: your function changed its inputs in place; build a new tensor")
+        if not isinstance(got, torch.Tensor):
+            fail(f"on {name}: return a torch tensor, got {type(got).__name__}")
+        batch_size = rewards.shape[0]
+        if tuple(got.shape) != (batch_size,):
+            hint = (" -- a (B, 1) max added to a (B,) reward broadcasts to (B, B); take the max "
+                    "without keepdim" if got.dim() == 2 else "")
+            fail(f"on {name}: the targets must have shape ({batch_size},), one per "
+                 f"transition, got {tuple(got.shape)}{hint}")
+        expected = _td_reference(rewards, next_q_values, terminated, gamma)
+        if torch.allclose(got.float(), expected, rtol=1e-5, atol=1e-5):
+            continue
+        for mistake, hint in mistakes:
+            wrong = _td_reference(rewards, next_q_values, terminated, gamma, mistake)
+            if not torch.allclose(wrong, expected) and torch.allclose(got.float(), wrong,
+                                                                      rtol=1e-5, atol=1e-5):
+                fail(f"on {name}: {hint}")
+        fail(f"on {name}: the targets are off. Build them as reward + gamma * (1 - terminated) "
+             "* (the max over actions of next_q_values)")
+    passed("TD targets match on 6 batches: mixed and all-terminal batches, negative "
+           "Q-values, 3 actions, a batch of one, gamma = 0 and gamma = 1.")
+
+
+def _gather_cases() -> list[tuple[str, Any, Any]]:
+    """``(name, q_values, actions)`` for :func:`check_gather_q`."""
+    import torch
+
+    generator = torch.Generator().manual_seed(4)
+    return [
+        ("a batch of 4 states with 4 actions each",
+         torch.randn(4, 4, generator=generator), torch.tensor([3, 0, 2, 1])),
+        ("a batch of 5 states, 2 actions",
+         torch.randn(5, 2, generator=generator), torch.tensor([0, 1, 1, 0, 1])),
+        ("a batch of 4 states, 3 actions",
+         torch.randn(4, 3, generator=generator), torch.tensor([2, 0, 1, 2])),
+        ("a batch where every action is 0",
+         torch.randn(3, 2, generator=generator), torch.tensor([0, 0, 0])),
+        ("a batch of one", torch.tensor([[1.5, -0.5]]), torch.tensor([1])),
+    ]
+
+
+def check_gather_q(fn: Callable[..., Any]) -> None:
+    """Check ``fn(q_values, actions) -> q_sa``: pick ``Q(s_i, a_i)`` from each row.
+
+    .. math:: q_i = Q(s_i, a_i) = \\texttt{q\\_values}[i, a_i]
+
+    ``q_values`` has shape ``(B, n_actions)``, ``actions`` shape ``(B,)`` (int64); the
+    result has shape ``(B,)`` and must stay differentiable: the gradient of
+    ``q_sa.sum()`` is 1 at each chosen entry and 0 elsewhere.
+    """
+    import torch
+
+    for name, q_values, actions in _gather_cases():
+        q_values = q_values.clone().requires_grad_(True)
+        actions_before = actions.clone()
+        got = call_learner(fn, q_values, actions)
+        if not torch.equal(actions, actions_before):
+            fail(f"on {name}: your function changed `actions` in place")
+        if not isinstance(got, torch.Tensor):
+            fail(f"on {name}: return a torch tensor, got {type(got).__name__}; keep the "
+                 "result a tensor so the loss can backpropagate through it")
+        batch_size = q_values.shape[0]
+        if tuple(got.shape) != (batch_size,):
+            hint = ""
+            if tuple(got.shape) == (batch_size, 1):
+                hint = ": gather keeps the dimension it indexes; remove it with squeeze(1)"
+            elif got.shape == q_values.shape or tuple(got.shape) == (batch_size, batch_size):
+                hint = (": indexing with q_values[:, actions] picks whole columns; pick one "
+                        "entry per row")
+            fail(f"on {name}: Q(s, a) has one value per transition, shape ({batch_size},), "
+                 f"got {tuple(got.shape)}{hint}")
+        expected = q_values.detach()[torch.arange(batch_size), actions]
+        if not torch.allclose(got.detach().float(), expected):
+            transposed = None
+            if q_values.shape[0] == q_values.shape[1]:
+                transposed = q_values.detach().gather(0, actions.unsqueeze(0)).squeeze(0)
+            if transposed is not None and torch.allclose(got.detach().float(), transposed):
+                fail(f"on {name}: you gathered along dim 0 (across states); the actions index "
+                     "dim 1, the action dimension")
+            fail(f"on {name}: entry i must be q_values[i, actions[i]], the value of the action "
+                 "actually taken in state i")
+        if not got.requires_grad:
+            fail(f"on {name}: the values are right but carry no gradient; stay in torch (no "
+                 ".item(), .numpy() or torch.no_grad()) so the loss can train the network")
+        got.sum().backward()
+        expected_grad = torch.zeros_like(q_values)
+        expected_grad[torch.arange(batch_size), actions] = 1.0
+        if q_values.grad is None or not torch.allclose(q_values.grad, expected_grad):
+            fail(f"on {name}: the values are right but the gradient does not flow back to "
+                 "exactly the chosen entries")
+    passed("Q(s, a) gathered correctly on 5 batches (2, 3 and 4 actions, a batch of one), "
+           "with the gradient flowing to exactly the chosen entries.")
+
+
+# --- Lesson 04: experience replay -----------------------------------------------------------
+
+__all__ += ["check_ring_buffer"]
+
+
+def _transition(i: int, obs_dim: int) -> tuple[Any, int, float, Any, bool]:
+    """Transition number ``i`` (from 1): every field encodes ``i``, so rows can be identified
+    and their fields checked for alignment. ``state = [i, -i, 2i, ...]``, ``next_state =
+    state + 1000``, ``action = i % 2``, ``reward = i``, ``terminated = (i % 3 == 0)``."""
+    import numpy as np
+
+    pattern = np.array([1.0, -1.0, 2.0, -2.0, 3.0, -3.0, 4.0, -4.0])
+    state = i * np.resize(pattern, obs_dim)
+    return state, i % 2, float(i), state + 1000.0, i % 3 == 0
+
+
+def _sample_ids(buffer: Any, batch_size: int, obs_dim: int, case: str) -> list[int]:
+    """Call ``buffer.sample``, check shapes and that each row is one stored transition;
+    return the ids of the sampled transitions."""
+    import numpy as np
+
+    out = call_learner(buffer.sample, batch_size)
+    if not isinstance(out, (tuple, list)) or len(out) != 5:
+        fail(f"{case}: sample must return a tuple of 5 arrays (states, actions, rewards, "
+             f"next_states, terminated), got {type(out).__name__}")
+    try:
+        states, actions, rewards, next_states, terminated = (
+            np.asarray(x, dtype=float) for x in out
+        )
+    except (TypeError, ValueError) as exc:
+        fail(f"{case}: the 5 fields returned by sample must be arrays of numbers ({exc})")
+    expected = {"states": (batch_size, obs_dim), "actions": (batch_size,),
+                "rewards": (batch_size,), "next_states": (batch_size, obs_dim),
+                "terminated": (batch_size,)}
+    for name, got in zip(expected, (states, actions, rewards, next_states, terminated),
+                         strict=True):
+        if got.shape != expected[name]:
+            fail(f"{case}: sample({batch_size}) returned {name} of shape {got.shape}, "
+                 f"expected {expected[name]}")
+    ids = []
+    for row in range(batch_size):
+        i = int(round(rewards[row]))
+        if i < 1:
+            fail(f"{case}: sample returned a row that was never pushed (reward {rewards[row]:g}"
+                 "): draw indices only among the rows already filled, not the whole capacity")
+        state, action, _, next_state, term = _transition(i, obs_dim)
+        if not (np.allclose(states[row], state) and np.allclose(next_states[row], next_state)
+                and actions[row] == action and terminated[row] == float(term)):
+            fail(f"{case}: in row {row} of a sampled batch the fields come from different "
+                 "transitions (or were stored in the wrong place): use one set of indices "
+                 "for all five fields, and write all five fields of a transition to the same row")
+        ids.append(i)
+    return ids
+
+
+def check_ring_buffer(cls: Any) -> None:
+    """Check a ring-buffer replay memory class.
+
+    ``cls(capacity, obs_dim, rng)`` must provide ``push(state, action, reward, next_state,
+    terminated)``, ``sample(batch_size) -> (states, actions, rewards, next_states,
+    terminated)`` and ``len()``. Pushing writes row ``position`` and advances it modulo the
+    capacity, so once full the oldest transition is overwritten; ``len`` is
+    ``min(pushes, capacity)``. ``sample`` draws ``batch_size`` *distinct* stored rows
+    uniformly at random with ``rng`` (every transition in a batch has probability
+    ``batch_size / len`` to be included) and raises ``ValueError`` when asked for more rows
+    than are stored.
+    """
+    import numpy as np
+
+    def make(capacity: int, obs_dim: int, seed: int) -> Any:
+        return call_learner(cls, capacity, obs_dim, np.random.default_rng(seed))
+
+    def push(buffer: Any, i: int, obs_dim: int) -> None:
+        call_learner(buffer.push, *_transition(i, obs_dim))
+
+    def length(buffer: Any, case: str) -> int:
+        try:
+            return len(buffer)
+        except Exception as exc:
+            fail(f"{case}: len(buffer) raised {type(exc).__name__}: {exc}")
+
+    # 1. Before it is full: len counts pushes, a full-size batch holds each transition once.
+    case = "capacity 5 after 3 pushes"
+    buffer = make(5, 4, seed=0)
+    for i in range(1, 4):
+        push(buffer, i, 4)
+    if length(buffer, case) != 3:
+        fail(f"{case}: len(buffer) should be 3, got {length(buffer, case)}; "
+             "count the stored transitions in push")
+    for _ in range(20):
+        ids = _sample_ids(buffer, 2, 4, case)
+        if len(set(ids)) != 2:
+            fail(f"{case}: sample(2) returned the same transition twice ({ids}); a minibatch "
+                 "holds distinct transitions (sample without replacement)")
+    ids = _sample_ids(buffer, 3, 4, case)
+    if sorted(ids) != [1, 2, 3]:
+        fail(f"{case}: sample(3) should return each of the 3 stored transitions once, got "
+             f"transitions {sorted(ids)}")
+
+    # 2. Asking for more than is stored is an error.
+    try:
+        buffer.sample(4)
+    except ValueError:
+        pass
+    except Exception as exc:
+        fail(f"{case}: sample(4) raised {type(exc).__name__}; raise ValueError when "
+             "batch_size is larger than the number of stored transitions")
+    else:
+        fail(f"{case}: sample(4) returned a batch; with only 3 transitions stored it "
+             "must raise ValueError")
+
+    # 3. Wrap-around: 12 pushes into 5 rows keep exactly the 5 newest.
+    case = "capacity 5 after 12 pushes"
+    buffer = make(5, 3, seed=1)
+    for i in range(1, 13):
+        push(buffer, i, 3)
+    if length(buffer, case) != 5:
+        fail(f"{case}: len(buffer) should be 5 (a full buffer stays at its capacity), "
+             f"got {length(buffer, case)}")
+    ids = _sample_ids(buffer, 5, 3, case)
+    if sorted(ids) != [8, 9, 10, 11, 12]:
+        fail(f"{case}: the buffer should hold the 5 newest transitions (8-12), it holds "
+             f"{sorted(ids)}; write at `position` and advance it modulo the capacity")
+
+    # 4. Uniform, random sets: frequencies B / len, and not contiguous slices.
+    case = "capacity 50 after 80 pushes, 2000 batches of 10"
+    buffer = make(50, 2, seed=2)
+    for i in range(1, 81):
+        push(buffer, i, 2)
+    counts = np.zeros(81)
+    contiguous = 0
+    for _ in range(2000):
+        ids = _sample_ids(buffer, 10, 2, case)
+        if len(set(ids)) != 10:
+            fail(f"{case}: a batch held the same transition twice; sample without replacement")
+        counts[ids] += 1
+        contiguous += int(np.ptp(ids) == 9)
+    if contiguous > 100:
+        fail(f"{case}: {contiguous} of 2000 batches were runs of consecutive transitions; "
+             "pick each row at random, or the minibatch is as correlated as the raw stream")
+    expected = 2000 * 10 / 50  # 400 draws per stored transition, standard deviation ~18
+    if np.any(np.abs(counts[31:] - expected) > 90) or counts[:31].any():
+        worst = 31 + int(np.argmax(np.abs(counts[31:] - expected)))
+        fail(f"{case}: transition {worst} was sampled {int(counts[worst])} times, expected "
+             f"about {expected:.0f}; every stored transition should be equally likely")
+
+    # 5. Reproducible: all randomness from rng.
+    case = "two buffers built with default_rng(3)"
+    batches = []
+    for _ in range(2):
+        buffer = make(20, 2, seed=3)
+        for i in range(1, 31):
+            push(buffer, i, 2)
+        batches.append([_sample_ids(buffer, 8, 2, case) for _ in range(5)])
+    if batches[0] != batches[1]:
+        fail(f"{case}: the same seed gave different batches; draw the indices from the "
+             "buffer's rng (not np.random or random)")
+    passed("push fills rows in order and overwrites the oldest once full; len is capped at "
+           "the capacity; sample draws distinct stored rows, uniformly, with aligned fields, "
+           "reproducibly from rng, and refuses to sample more than is stored.")
+
+
+# --- Lesson 05: target networks -------------------------------------------------------------
+
+__all__ += ["check_soft_update"]
+
+
+def check_soft_update(fn: Callable[..., Any]) -> None:
+    """Check ``fn(target_net, online_net, tau)``: the soft (Polyak) target update, in place.
+
+    .. math:: \\theta^- \\leftarrow \\tau \\theta + (1 - \\tau) \\theta^-
+
+    for every parameter (each layer's weight and bias); the online network is not changed.
+    Applied ``n`` times with the online weights fixed it gives
+    ``theta + (1 - tau)^n (theta^-_0 - theta)``, and ``tau = 1`` is a hard copy.
+    """
+    import torch
+    import torch.nn as nn
+
+    def nets(seed: int) -> tuple[nn.Module, nn.Module]:
+        torch.manual_seed(seed)
+        online = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(),
+                               nn.Linear(8, 2))
+        target = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(),
+                               nn.Linear(8, 2))
+        target.requires_grad_(False)
+        return target, online
+
+    def weights(net: nn.Module) -> list[Any]:
+        return [p.detach().clone() for p in net.parameters()]
+
+    def diagnose(case: str, got: list[Any], before: list[Any], theta: list[Any],
+                 tau: float) -> None:
+        names = [f"layer {k // 2} {'weight' if k % 2 == 0 else 'bias'}" for k in range(len(got))]
+        if all(torch.equal(g, b) for g, b in zip(got, before, strict=True)):
+            fail(f"{case}: the target network did not change; update its parameters in place "
+                 "(e.g. with lerp_ or copy_ under torch.no_grad()); assigning to a local "
+                 "variable or to a state_dict copy changes nothing")
+        swapped = [(1 - tau) * t + tau * b for t, b in zip(theta, before, strict=True)]
+        if tau != 0.5 and all(torch.allclose(g, s, atol=1e-6)
+                              for g, s in zip(got, swapped, strict=True)):
+            fail(f"{case}: tau is the weight of the *online* network: "
+                 "theta_target <- tau * theta + (1 - tau) * theta_target")
+        for name, g, b, t in zip(names, got, before, theta, strict=True):
+            if not torch.allclose(g, tau * t + (1 - tau) * b, atol=1e-6):
+                if torch.equal(g, b):
+                    fail(f"{case}: the {name} was not updated; update every parameter of "
+                         "the network, weights and biases of every layer")
+                fail(f"{case}: the {name} of the target network is off; each element should "
+                     "become tau * online + (1 - tau) * target")
+
+    for tau in (0.005, 0.3, 1.0):
+        case = f"tau = {tau}"
+        target, online = nets(seed=int(tau * 1000))
+        before, theta = weights(target), weights(online)
+        target_params = list(target.parameters())
+        result = call_learner(fn, target, online, tau)
+        if result is not None and result is not target:
+            fail(f"{case}: update target_net in place and return nothing; the caller keeps "
+                 "using its own target network object")
+        if any(p is not q for p, q in zip(target.parameters(), target_params, strict=True)):
+            fail(f"{case}: the target network's parameter tensors were replaced; write into "
+                 "them in place instead, so an optimizer or a view holding them sees the change")
+        if not all(torch.equal(a, b) for a, b in zip(weights(online), theta, strict=True)):
+            fail(f"{case}: the online network changed; only the target network is updated")
+        diagnose(case, weights(target), before, theta, tau)
+
+    # Repeated updates towards fixed online weights: (1 - tau)^n of the gap remains.
+    case = "tau = 0.1 applied 5 times"
+    target, online = nets(seed=7)
+    before, theta = weights(target), weights(online)
+    for _ in range(5):
+        call_learner(fn, target, online, 0.1)
+    for g, b, t in zip(weights(target), before, theta, strict=True):
+        if not torch.allclose(g, t + 0.9**5 * (b - t), atol=1e-6):
+            fail(f"{case}: after 5 updates the target should be "
+                 "theta + (1 - tau)^5 (theta_target_0 - theta); each call moves the target a "
+                 "fraction tau of the remaining way towards the online weights")
+    passed("theta_target <- tau theta + (1 - tau) theta_target, in place, on every weight and "
+           "bias, for tau = 0.005, 0.3 and 1 (a hard copy), and (1 - tau)^n of the gap left "
+           "after n updates.")

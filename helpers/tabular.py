@@ -13,9 +13,14 @@ Conventions used throughout:
 
 from __future__ import annotations
 
-from typing import Any
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
+from gymnasium.spaces import Discrete
+from gymnasium.utils import seeding
 
 __all__ = [
     "tabular_model",
@@ -23,6 +28,13 @@ __all__ = [
     "value_iteration",
     "policy_evaluation",
     "greedy_policy",
+    "finite_horizon_evaluation",
+    "epsilon_greedy",
+    "agent_rng",
+    "linear_decay",
+    "TabularResult",
+    "q_learning",
+    "sarsa",
 ]
 
 
@@ -143,7 +155,8 @@ def policy_evaluation(
 ) -> np.ndarray:
     """Compute V^pi for a (possibly stochastic) policy with the Bellman expectation backup.
 
-    .. math:: V_{k+1}(s) = \\sum_a \\pi(a|s) \\Big[ R(s,a) + \\gamma \\sum_{s'} T(s,a,s') V_k(s') \\Big]
+    .. math::
+        V_{k+1}(s) = \\sum_a \\pi(a|s) \\Big[ R(s,a) + \\gamma \\sum_{s'} T(s,a,s') V_k(s') \\Big]
 
     Args:
         env: a tabular gymnasium environment.
@@ -159,7 +172,9 @@ def policy_evaluation(
     T, R = tabular_model(env)
     policy = np.asarray(policy, dtype=float)
     if policy.shape != R.shape:
-        raise ValueError(f"policy must have shape {R.shape} (n_states, n_actions), got {policy.shape}")
+        raise ValueError(
+            f"policy must have shape {R.shape} (n_states, n_actions), got {policy.shape}"
+        )
     if np.any(policy < 0) or not np.allclose(policy.sum(axis=1), 1.0, atol=1e-8):
         raise ValueError("policy rows must be probabilities: non-negative and summing to 1")
     V = np.zeros(T.shape[0])
@@ -187,3 +202,657 @@ def greedy_policy(Q: np.ndarray) -> np.ndarray:
     policy = np.zeros_like(Q)
     policy[np.arange(Q.shape[0]), Q.argmax(axis=1)] = 1.0
     return policy
+
+
+def finite_horizon_evaluation(env: Any, policy: np.ndarray, horizon: int) -> np.ndarray:
+    """Expected undiscounted return of the first ``horizon`` steps, from every start state.
+
+    .. math::
+        V_0(s) = 0, \\qquad
+        V_h(s) = \\sum_a \\pi(a|s) \\Big[ R(s,a) + \\sum_{s'} T(s,a,s') V_{h-1}(s') \\Big]
+
+    This is the exact value of an episode that a time limit cuts off after ``horizon``
+    steps (gymnasium's ``TimeLimit``), with no sampling error. On FrozenLake, where the
+    only reward is 1 for reaching the goal, ``V_H(s)`` is the probability of reaching
+    the goal within ``H`` steps: the policy's success rate.
+
+    Args:
+        env: a tabular gymnasium environment (see :func:`tabular_model`).
+        policy: array ``(n_states, n_actions)`` of probabilities; each row sums to 1.
+        horizon: number of steps, an integer >= 1.
+
+    Returns:
+        ``V_H`` of shape ``(n_states,)``.
+    """
+    if not isinstance(horizon, (int, np.integer)) or isinstance(horizon, bool) or horizon < 1:
+        raise ValueError(f"horizon must be an integer >= 1, got {horizon!r}")
+    T, R = tabular_model(env)
+    policy = np.asarray(policy, dtype=float)
+    if policy.shape != R.shape:
+        raise ValueError(
+            f"policy must have shape {R.shape} (n_states, n_actions), got {policy.shape}"
+        )
+    if np.any(policy < 0) or not np.allclose(policy.sum(axis=1), 1.0, atol=1e-8):
+        raise ValueError("policy rows must be probabilities: non-negative and summing to 1")
+    V = np.zeros(T.shape[0])
+    for _ in range(int(horizon)):
+        V = np.sum(policy * bellman_backup(T, R, V, 1.0), axis=1)
+    return V
+
+
+# ---------------------------------------------------------------------------------------
+# Learning from experience (lesson 02): epsilon-greedy, Q-learning, Sarsa.
+#
+# The learners share one set-up (`_TrainingRun`: checks, random numbers, the table, the
+# bookkeeping) and differ only in their episode loop, so a new one (double Q-learning,
+# expected Sarsa, ...) is a new loop over the same pieces: build a `_TrainingRun`, loop
+# with `run.env.reset/step`, choose actions with `run.act(state, epsilon)` (or
+# `_epsilon_greedy_row(row, epsilon, run.draw)` for a row computed on the fly, e.g. the
+# sum of two tables), call `run.end_episode(...)` after each episode and return
+# `run.result()`. Both report the table `run.Q`; a learner with two tables can point
+# `run.Q` at the one it wants measured and returned. Reuse `_LEARNER_ARGS` for the docs.
+# ---------------------------------------------------------------------------------------
+
+EpsilonSchedule = float | Callable[[int], float]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+def _is_positive_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1
+
+
+def _check_epsilon(epsilon: Any, name: str = "epsilon") -> float:
+    if not _is_number(epsilon) or not 0.0 <= float(epsilon) <= 1.0:
+        raise ValueError(f"{name} must be in [0, 1], got {epsilon!r}")
+    return float(epsilon)
+
+
+def epsilon_greedy(
+    q_values: Sequence[float] | np.ndarray, epsilon: float, rng: np.random.Generator
+) -> int:
+    """Choose an action epsilon-greedily from one row of a Q table.
+
+    With probability ``epsilon`` take a uniformly random action (explore), otherwise a
+    greedy one, ``argmax_a Q(s, a)`` (exploit). If ``k`` actions tie for the maximum,
+    the greedy choice is uniform among them, so
+
+    .. math::
+        \\pi(a|s) = \\begin{cases}
+            \\dfrac{1 - \\varepsilon}{k} + \\dfrac{\\varepsilon}{|\\mathcal{A}|}
+                & \\text{if } Q(s, a) = \\max_b Q(s, b) \\\\[4pt]
+            \\dfrac{\\varepsilon}{|\\mathcal{A}|} & \\text{otherwise.}
+        \\end{cases}
+
+    Why random tie-breaking: a fresh table is all zeros, so every action ties.
+    ``np.argmax`` would then always return action 0 -- on FrozenLake "left", into the
+    wall -- and a greedy agent would repeat it until a rare exploratory step gets it
+    anywhere. Breaking ties at random makes the untrained agent a random walker.
+
+    Exactly two uniform numbers are drawn per call (one to decide explore-or-exploit,
+    one to pick the action), so a run is reproducible from ``rng``'s seed.
+
+    Args:
+        q_values: the action values ``Q(s, .)`` of one state, shape ``(n_actions,)``.
+        epsilon: exploration probability in [0, 1].
+        rng: a ``numpy.random.Generator``.
+
+    Returns:
+        The chosen action, an ``int`` in ``0 .. n_actions-1``.
+    """
+    epsilon = _check_epsilon(epsilon)
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    q_values = np.asarray(q_values, dtype=float)
+    if q_values.ndim != 1 or q_values.size == 0 or np.isnan(q_values).any():
+        raise ValueError(
+            f"q_values must be a non-empty 1-D array of numbers (one per action), got {q_values!r}"
+        )
+    explore_draw, pick_draw = rng.random(2)
+    if explore_draw < epsilon:
+        return int(pick_draw * q_values.size)  # explore: any action, uniformly
+    best_actions = np.flatnonzero(q_values == q_values.max())
+    return int(best_actions[int(pick_draw * best_actions.size)])  # exploit, ties at random
+
+
+def linear_decay(start: float, end: float, n_episodes: int) -> Callable[[int], float]:
+    """A schedule ``episode -> value`` that goes linearly from ``start`` to ``end``.
+
+    .. math:: \\varepsilon(k) = \\text{start} + (\\text{end} - \\text{start}) \\min(1, k / n)
+
+    It reaches ``end`` at episode ``n_episodes`` and stays there. Pass it as the
+    ``epsilon`` of :func:`q_learning` or :func:`sarsa` for a decaying exploration rate.
+    """
+    if not _is_number(start) or not _is_number(end):
+        raise ValueError(f"start and end must be numbers, got {start!r} and {end!r}")
+    if not _is_positive_int(n_episodes):
+        raise ValueError(f"n_episodes must be an integer >= 1, got {n_episodes!r}")
+    start, end, n = float(start), float(end), int(n_episodes)
+
+    def schedule(episode: int) -> float:
+        return start + (end - start) * min(1.0, episode / n)
+
+    return schedule
+
+
+@dataclass
+class TabularResult:
+    """What :func:`q_learning` and :func:`sarsa` return.
+
+    Attributes:
+        Q: the learned table, shape ``(n_states, n_actions)``.
+        returns: sum of rewards of each training episode, shape ``(n_episodes,)``.
+        lengths: number of steps of each training episode, shape ``(n_episodes,)``.
+        epsilons: the exploration rate used in each episode, shape ``(n_episodes,)``.
+        q_errors: ``max |Q - Q*|`` after each episode, over the states where the agent
+            acts (terminal and unreachable states left out), shape ``(n_episodes,)``;
+            ``None`` unless ``q_star`` was given.
+    """
+
+    Q: np.ndarray
+    returns: np.ndarray
+    lengths: np.ndarray
+    epsilons: np.ndarray
+    q_errors: np.ndarray | None = None
+
+
+def agent_rng(seed: int) -> np.random.Generator:
+    """The generator :func:`q_learning` and :func:`sarsa` draw the agent's choices from.
+
+    It is seeded from ``seed`` but independent of the environment's generator, which
+    ``env.reset(seed=seed)`` seeds with the same number: a loop that calls
+    ``epsilon_greedy(Q[s], epsilon, agent_rng(seed))`` with ``env.reset(seed=seed)`` and
+    ``env.step`` makes exactly the choices the learners make.
+    """
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    return np.random.default_rng(np.random.SeedSequence(int(seed)).spawn(1)[0])
+
+
+def _uniform_draws(rng: np.random.Generator, block_size: int = 4096) -> Callable[[], float]:
+    """A function returning the next uniform number in [0, 1) from ``rng``.
+
+    It returns exactly the numbers that successive ``rng.random()`` calls would (a
+    Generator fills a block in the same order), fetched in blocks: several times
+    faster in a Python loop.
+    """
+    blocks = iter(lambda: rng.random(block_size).tolist(), None)   # an endless stream of blocks
+    return itertools.chain.from_iterable(blocks).__next__
+
+
+def _epsilon_greedy_row(q_row: list[float], epsilon: float, draw: Callable[[], float]) -> int:
+    """:func:`epsilon_greedy` for a row kept as a Python list: same draws, same action."""
+    explore_draw = draw()
+    pick_draw = draw()
+    if explore_draw < epsilon:
+        return int(pick_draw * len(q_row))
+    best_value = max(q_row)
+    n_best = q_row.count(best_value)
+    if n_best == 1:
+        return q_row.index(best_value)
+    best_actions = [a for a, q in enumerate(q_row) if q == best_value]
+    return best_actions[int(pick_draw * n_best)]
+
+
+class _ModelSimulator:
+    """The environment stepped from its own model ``env.unwrapped.P``, in plain Python.
+
+    Gymnasium's toy-text environments pick the outcome of a step (and the start state
+    of an episode) as the first one whose cumulative probability exceeds one uniform
+    draw from their generator. This class builds the same cumulative probabilities and
+    draws from a generator seeded exactly as ``env.reset(seed=seed)`` seeds theirs, so
+    it produces the same transitions as ``env.step`` -- without the wrapper stack,
+    about five times faster. The time limit is applied as gymnasium's ``TimeLimit``
+    does: ``truncated`` once ``max_episode_steps`` steps have been taken.
+    """
+
+    def __init__(self, env: Any, seed: int, max_episode_steps: int | None) -> None:
+        unwrapped = env.unwrapped
+        initial = getattr(unwrapped, "initial_state_distrib", None)
+        if not isinstance(getattr(unwrapped, "P", None), dict) or initial is None:
+            raise ValueError(
+                "backend='model' needs env.unwrapped.P and env.unwrapped.initial_state_distrib "
+                "(gymnasium's toy-text environments have both); use backend='env' otherwise"
+            )
+        # outcomes[s][a] = (cumulative probabilities, next states, rewards, terminated flags)
+        self.outcomes = [
+            [
+                (
+                    np.cumsum([p for p, _, _, _ in unwrapped.P[s][a]]).tolist(),
+                    [int(s2) for _, s2, _, _ in unwrapped.P[s][a]],
+                    [float(r) for _, _, r, _ in unwrapped.P[s][a]],
+                    [bool(done) for _, _, _, done in unwrapped.P[s][a]],
+                )
+                for a in range(env.action_space.n)
+            ]
+            for s in range(env.observation_space.n)
+        ]
+        self.initial_cumulative = np.cumsum(initial).tolist()
+        self.draw = _uniform_draws(seeding.np_random(seed)[0])
+        self.max_episode_steps = max_episode_steps
+        self.state = 0
+        self.t = 0
+
+    @staticmethod
+    def _sample(cumulative: list[float], u: float) -> int:
+        """``np.argmax(cumulative > u)``: the first index above ``u``, or 0 if none is."""
+        for i, c in enumerate(cumulative):
+            if c > u:
+                return i
+        return 0
+
+    def reset(self) -> int:
+        self.state = self._sample(self.initial_cumulative, self.draw())
+        self.t = 0
+        return self.state
+
+    def step(self, action: int) -> tuple[int, float, bool, bool]:
+        cumulative, next_states, rewards, terminals = self.outcomes[self.state][action]
+        u = self.draw()                   # drawn even for a sure outcome, as env.step does
+        i = 0
+        for c in cumulative:              # _sample, inlined: this runs once per step
+            if c > u:
+                break
+            i += 1
+        else:
+            i = 0
+        self.state = next_states[i]
+        self.t += 1
+        truncated = self.max_episode_steps is not None and self.t >= self.max_episode_steps
+        return self.state, rewards[i], terminals[i], truncated
+
+
+class _EnvStepper:
+    """The gymnasium environment itself, with the same interface as ``_ModelSimulator``."""
+
+    def __init__(self, env: Any, seed: int, max_episode_steps: int | None) -> None:
+        self.env = env
+        self.seed: int | None = seed  # only the first reset takes the seed
+        self.max_episode_steps = max_episode_steps
+        self.t = 0
+
+    def reset(self) -> int:
+        state, _ = self.env.reset(seed=self.seed)
+        self.seed = None
+        self.t = 0
+        return int(state)
+
+    def step(self, action: int) -> tuple[int, float, bool, bool]:
+        state, reward, terminated, truncated, _ = self.env.step(action)
+        self.t += 1
+        if self.max_episode_steps is not None and self.t >= self.max_episode_steps:
+            truncated = True
+        return int(state), float(reward), bool(terminated), bool(truncated)
+
+
+def _acting_states(env: Any, n_states: int) -> np.ndarray:
+    """Mask of the states where the agent has to act: reachable from a start state
+    without terminating. Terminal states (FrozenLake's holes and goal) and states no
+    transition enters (CliffWalking's cliff cells) are left out. All states when the
+    environment has no model."""
+    unwrapped = getattr(env, "unwrapped", env)
+    P = getattr(unwrapped, "P", None)
+    initial = getattr(unwrapped, "initial_state_distrib", None)
+    if not isinstance(P, dict) or initial is None:
+        return np.ones(n_states, dtype=bool)
+    mask = np.zeros(n_states, dtype=bool)
+    frontier = [int(s) for s in np.flatnonzero(np.asarray(initial) > 0)]
+    mask[frontier] = True
+    while frontier:
+        s = frontier.pop()
+        for outcomes in P[s].values():
+            for prob, s_next, _, terminated in outcomes:
+                if prob > 0 and not terminated and not mask[s_next]:
+                    mask[s_next] = True
+                    frontier.append(int(s_next))
+    return mask
+
+
+class _TrainingRun:
+    """What every tabular learner shares: checked arguments, the environment (model
+    or real), the agent's random numbers, the table and the per-episode records."""
+
+    def __init__(
+        self,
+        env: Any,
+        n_episodes: int,
+        alpha: float,
+        gamma: float,
+        epsilon: EpsilonSchedule,
+        seed: int,
+        initial_value: float,
+        q_star: np.ndarray | None,
+        max_episode_steps: int | None,
+        backend: str,
+    ) -> None:
+        observation_space = getattr(env, "observation_space", None)
+        action_space = getattr(env, "action_space", None)
+        if not (isinstance(observation_space, Discrete) and isinstance(action_space, Discrete)):
+            raise ValueError(
+                "env must have discrete observation and action spaces (a tabular environment "
+                "such as FrozenLake-v1 or CliffWalking-v1), "
+                f"got {observation_space} and {action_space}"
+            )
+        if not _is_positive_int(n_episodes):
+            raise ValueError(f"n_episodes must be an integer >= 1, got {n_episodes!r}")
+        if not _is_number(alpha) or not 0.0 < float(alpha) <= 1.0:
+            raise ValueError(f"alpha must be in (0, 1], got {alpha!r}")
+        self.gamma = _check_gamma(gamma)
+        if not callable(epsilon):
+            epsilon = _check_epsilon(epsilon)
+        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        if not _is_number(initial_value) or not np.isfinite(initial_value):
+            raise ValueError(f"initial_value must be a finite number, got {initial_value!r}")
+        if max_episode_steps is None:
+            max_episode_steps = getattr(getattr(env, "spec", None), "max_episode_steps", None)
+        elif not _is_positive_int(max_episode_steps):
+            raise ValueError(
+                f"max_episode_steps must be None or an integer >= 1, got {max_episode_steps!r}"
+            )
+        n_states, n_actions = int(observation_space.n), int(action_space.n)
+        if q_star is not None:
+            q_star = np.asarray(q_star, dtype=float)
+            if q_star.shape != (n_states, n_actions):
+                raise ValueError(
+                    f"q_star must have shape {(n_states, n_actions)} (n_states, n_actions), "
+                    f"got {q_star.shape}"
+                )
+        self.env: _ModelSimulator | _EnvStepper
+        if backend == "model":
+            self.env = _ModelSimulator(env, int(seed), max_episode_steps)
+        elif backend == "env":
+            self.env = _EnvStepper(env, int(seed), max_episode_steps)
+        else:
+            raise ValueError(f"backend must be 'model' or 'env', got {backend!r}")
+
+        self.n_episodes = int(n_episodes)
+        self.alpha = float(alpha)
+        self._epsilon = epsilon
+        self.draw = _uniform_draws(agent_rng(int(seed)))
+        # Q[s][a] as rows of Python floats: in a per-step Python loop, scalar NumPy
+        # indexing would cost several times more than the arithmetic of the update.
+        self.Q = [[float(initial_value)] * n_actions for _ in range(n_states)]
+        self.q_star = q_star
+        acting = _acting_states(env, n_states)
+        # flat indices of the entries Q[s, a] of acting states, to measure max |Q - Q*| fast
+        self._acting_entries = np.flatnonzero(np.repeat(acting, n_actions))
+        self._q_star_acting = None if q_star is None else q_star.ravel()[self._acting_entries]
+        self._n_entries = n_states * n_actions
+        self.returns = np.zeros(self.n_episodes)
+        self.lengths = np.zeros(self.n_episodes, dtype=int)
+        self.epsilons = np.zeros(self.n_episodes)
+        self.q_errors = None if q_star is None else np.zeros(self.n_episodes)
+
+    def epsilon_for(self, episode: int) -> float:
+        """The exploration rate of ``episode`` (a constant, or the schedule's value)."""
+        if not callable(self._epsilon):
+            epsilon = self._epsilon
+        else:
+            value = self._epsilon(episode)
+            if not _is_number(value) or not 0.0 <= float(value) <= 1.0:
+                raise ValueError(
+                    f"epsilon schedule returned {value!r} for episode {episode}; "
+                    "epsilon must be in [0, 1]"
+                )
+            epsilon = float(value)
+        self.epsilons[episode] = epsilon
+        return epsilon
+
+    def act(self, state: int, epsilon: float) -> int:
+        """An epsilon-greedy action in the current table (see :func:`epsilon_greedy`)."""
+        return _epsilon_greedy_row(self.Q[state], epsilon, self.draw)
+
+    def end_episode(self, episode: int, episode_return: float, length: int) -> None:
+        self.returns[episode] = episode_return
+        self.lengths[episode] = length
+        if self.q_errors is not None:
+            flat_q = np.fromiter(itertools.chain.from_iterable(self.Q), float, self._n_entries)
+            error = np.abs(flat_q[self._acting_entries] - self._q_star_acting)
+            self.q_errors[episode] = error.max()
+
+    def result(self) -> TabularResult:
+        return TabularResult(
+            Q=np.array(self.Q),
+            returns=self.returns,
+            lengths=self.lengths,
+            epsilons=self.epsilons,
+            q_errors=self.q_errors,
+        )
+
+
+_LEARNER_ARGS = """
+    Args:
+        env: a gymnasium environment with discrete observation and action spaces.
+        n_episodes: number of training episodes, an integer >= 1.
+        alpha: learning rate (step size) in (0, 1]: how far each update moves
+            ``Q(s, a)`` towards its TD target.
+        gamma: discount factor in (0, 1].
+        epsilon: exploration rate in [0, 1], or a schedule ``episode -> epsilon``
+            (e.g. :func:`linear_decay`) for a rate that changes between episodes.
+        seed: non-negative integer; it fixes the environment's random numbers (as
+            ``env.reset(seed=seed)`` does) and, independently, the agent's. Same seed,
+            same table.
+        initial_value: the value every ``Q(s, a)`` starts at; a high value
+            ("optimistic initial values") makes untried actions look attractive.
+        q_star: optional ``(n_states, n_actions)`` array, e.g. from
+            :func:`value_iteration`; ``max |Q - Q*|`` is then recorded after each episode.
+        max_episode_steps: time limit of an episode; ``None`` takes the environment's
+            own (``env.spec.max_episode_steps``, e.g. 100 on FrozenLake-v1, none on
+            CliffWalking-v1). A step that hits it is *truncated*: the update still
+            bootstraps from the next state, because the MDP itself goes on.
+        backend: ``"model"`` (default) steps the environment's own model
+            ``env.unwrapped.P`` in plain Python -- the same transitions and random
+            numbers as ``env.step``, about five times faster; ``"env"`` calls
+            ``env.reset``/``env.step`` (for environments without a model).
+
+    Returns:
+        A :class:`TabularResult`: the table, and per episode the return, the length,
+        the epsilon used and (with ``q_star``) the error to ``Q*``.
+
+    Raises:
+        ValueError: for an argument outside the range given above, or a
+            non-discrete environment.
+"""
+
+
+def q_learning(
+    env: Any,
+    n_episodes: int,
+    alpha: float,
+    gamma: float,
+    epsilon: EpsilonSchedule,
+    seed: int,
+    *,
+    initial_value: float = 0.0,
+    q_star: np.ndarray | None = None,
+    max_episode_steps: int | None = None,
+    backend: Literal["model", "env"] = "model",
+) -> TabularResult:
+    """Tabular Q-learning (Watkins, 1989): off-policy TD control.
+
+    After each step ``(s, a, r, s')`` of an epsilon-greedy behaviour policy:
+
+    .. math::
+        \\underbrace{r + \\gamma \\max_{a'} Q(s', a')}_{\\text{TD target}}
+        - Q(s, a) = \\delta \\quad\\text{(TD error)}, \\qquad
+        Q(s, a) \\leftarrow Q(s, a) + \\alpha\\, \\delta
+
+    If ``s'`` is terminal the target is just ``r`` (nothing follows a terminal
+    state). The target uses the *greedy* action in ``s'`` whatever the agent does
+    next, so Q-learning learns ``Q*`` while it explores.
+    """
+    run = _TrainingRun(
+        env, n_episodes, alpha, gamma, epsilon, seed,
+        initial_value, q_star, max_episode_steps, backend,
+    )
+    Q, alpha, gamma = run.Q, run.alpha, run.gamma
+    for episode in range(run.n_episodes):
+        epsilon_now = run.epsilon_for(episode)
+        s = run.env.reset()
+        episode_return, t, done = 0.0, 0, False
+        while not done:
+            a = run.act(s, epsilon_now)
+            s_next, r, terminated, truncated = run.env.step(a)
+            # TD target: reward plus the discounted value of the best next action
+            # (no bootstrap from a terminal state; a truncated step does bootstrap).
+            td_target = r if terminated else r + gamma * max(Q[s_next])
+            td_error = td_target - Q[s][a]
+            Q[s][a] += alpha * td_error
+            episode_return += r
+            t += 1
+            s = s_next
+            done = terminated or truncated
+        run.end_episode(episode, episode_return, t)
+    return run.result()
+
+
+def sarsa(
+    env: Any,
+    n_episodes: int,
+    alpha: float,
+    gamma: float,
+    epsilon: EpsilonSchedule,
+    seed: int,
+    *,
+    initial_value: float = 0.0,
+    q_star: np.ndarray | None = None,
+    max_episode_steps: int | None = None,
+    backend: Literal["model", "env"] = "model",
+) -> TabularResult:
+    """Sarsa (Rummery & Niranjan, 1994): on-policy TD control.
+
+    The same update as :func:`q_learning` with a different TD target: the value of the
+    action ``a'`` the epsilon-greedy policy *actually takes next* in ``s'``
+    (the quintuple S, A, R, S', A' gives the name):
+
+    .. math::
+        \\delta = r + \\gamma\\, Q(s', a') - Q(s, a), \\qquad
+        Q(s, a) \\leftarrow Q(s, a) + \\alpha\\, \\delta
+
+    Sarsa therefore learns the value of the exploring policy it follows, exploration
+    mistakes included; Q-learning learns the value of the greedy policy.
+    """
+    run = _TrainingRun(
+        env, n_episodes, alpha, gamma, epsilon, seed,
+        initial_value, q_star, max_episode_steps, backend,
+    )
+    Q, alpha, gamma = run.Q, run.alpha, run.gamma
+    for episode in range(run.n_episodes):
+        epsilon_now = run.epsilon_for(episode)
+        s = run.env.reset()
+        a = run.act(s, epsilon_now)
+        episode_return, t, done = 0.0, 0, False
+        while not done:
+            s_next, r, terminated, truncated = run.env.step(a)
+            if terminated:
+                td_target = r
+            else:
+                a_next = run.act(s_next, epsilon_now)  # the action Sarsa will really take
+                td_target = r + gamma * Q[s_next][a_next]
+            td_error = td_target - Q[s][a]
+            Q[s][a] += alpha * td_error
+            episode_return += r
+            t += 1
+            done = terminated or truncated
+            if not done:
+                s, a = s_next, a_next
+        run.end_episode(episode, episode_return, t)
+    return run.result()
+
+
+# Both learners take the same arguments; document them once.
+q_learning.__doc__ = (q_learning.__doc__ or "") + _LEARNER_ARGS
+sarsa.__doc__ = (sarsa.__doc__ or "") + _LEARNER_ARGS
+
+
+# ---------------------------------------------------------------------------------------
+# Double Q-learning (lesson 07): the same set-up, two tables.
+# ---------------------------------------------------------------------------------------
+
+__all__ += ["double_q_learning"]
+
+
+def double_q_learning(
+    env: Any,
+    n_episodes: int,
+    alpha: float,
+    gamma: float,
+    epsilon: EpsilonSchedule,
+    seed: int,
+    *,
+    initial_value: float = 0.0,
+    q_star: np.ndarray | None = None,
+    max_episode_steps: int | None = None,
+    backend: Literal["model", "env"] = "model",
+) -> TabularResult:
+    """Double Q-learning (van Hasselt, 2010; Sutton & Barto, section 6.7).
+
+    Q-learning's target ``max_a' Q(s', a')`` uses the same noisy estimates to *choose*
+    the best next action and to *evaluate* it, so it is biased upwards (maximization
+    bias). Double Q-learning keeps two tables and uses one to choose, the other to
+    evaluate. The agent acts epsilon-greedily on ``Q1 + Q2``; after each step
+    ``(s, a, r, s')``, with probability 1/2 it updates ``Q1``:
+
+    .. math::
+        a^* = \\arg\\max_{a'} Q_1(s', a'), \\qquad
+        \\delta = r + \\gamma\\, Q_2(s', a^*) - Q_1(s, a), \\qquad
+        Q_1(s, a) \\leftarrow Q_1(s, a) + \\alpha\\, \\delta
+
+    and otherwise the same with ``Q1`` and ``Q2`` swapped. As in :func:`q_learning`,
+    the target after a terminal step is just ``r`` and a truncated step bootstraps.
+    Ties in ``argmax`` go to the lowest action index.
+
+    Random numbers: per step, the two draws of the epsilon-greedy choice (as in
+    :func:`q_learning`), then, after the environment step, one draw ``u`` from the
+    agent's generator: ``u < 0.5`` updates ``Q1``, otherwise ``Q2``.
+
+    The returned ``Q`` (and ``q_errors``) is the average ``(Q1 + Q2) / 2``: both tables
+    estimate ``Q*``, and the agent's greedy policy, ``argmax (Q1 + Q2)``, is greedy
+    with respect to their average.
+    """
+    run = _TrainingRun(
+        env, n_episodes, alpha, gamma, epsilon, seed,
+        initial_value, q_star, max_episode_steps, backend,
+    )
+    Q1 = run.Q
+    Q2 = [list(row) for row in Q1]
+    alpha, gamma, draw = run.alpha, run.gamma, run.draw
+
+    def average() -> list[list[float]]:
+        return [[(q1 + q2) / 2 for q1, q2 in zip(row1, row2, strict=True)]
+                for row1, row2 in zip(Q1, Q2, strict=True)]
+
+    for episode in range(run.n_episodes):
+        epsilon_now = run.epsilon_for(episode)
+        s = run.env.reset()
+        episode_return, t, done = 0.0, 0, False
+        while not done:
+            q_sum = [q1 + q2 for q1, q2 in zip(Q1[s], Q2[s], strict=True)]
+            a = _epsilon_greedy_row(q_sum, epsilon_now, draw)
+            s_next, r, terminated, truncated = run.env.step(a)
+            # One table chooses the next action, the other evaluates it; a fair coin
+            # decides which table is updated (and so which one chooses).
+            chooser, evaluator = (Q1, Q2) if draw() < 0.5 else (Q2, Q1)
+            if terminated:
+                td_target = r
+            else:
+                next_row = chooser[s_next]
+                best_next = next_row.index(max(next_row))  # argmax, lowest index on ties
+                td_target = r + gamma * evaluator[s_next][best_next]
+            td_error = td_target - chooser[s][a]
+            chooser[s][a] += alpha * td_error
+            episode_return += r
+            t += 1
+            s = s_next
+            done = terminated or truncated
+        if run.q_errors is not None:
+            run.Q = average()  # the errors are measured on the average of the two tables
+        run.end_episode(episode, episode_return, t)
+    run.Q = average()
+    return run.result()
+
+
+double_q_learning.__doc__ = (double_q_learning.__doc__ or "") + _LEARNER_ARGS

@@ -13,7 +13,8 @@ from helpers.tabular import (
     _acting_states,
     _epsilon_greedy_row,
     _ModelSimulator,
-    _Uniforms,
+    _uniform_draws,
+    agent_rng,
     epsilon_greedy,
     finite_horizon_evaluation,
     greedy_policy,
@@ -162,9 +163,9 @@ def test_fast_row_selection_matches_epsilon_greedy():
     epsilons = np.random.default_rng(4).choice([0.0, 0.2, 1.0], size=3000)
     rng = np.random.default_rng(5)
     expected = [epsilon_greedy(q, e, rng) for q, e in zip(q_rows, epsilons, strict=True)]
-    uniforms = _Uniforms(np.random.default_rng(5), block_size=7)     # blocks of any size
+    draw = _uniform_draws(np.random.default_rng(5), block_size=7)     # blocks of any size
     fast = [
-        _epsilon_greedy_row(q.tolist(), e, uniforms)
+        _epsilon_greedy_row(q.tolist(), e, draw)
         for q, e in zip(q_rows, epsilons, strict=True)
     ]
     assert fast == expected
@@ -202,6 +203,38 @@ def test_model_and_env_backends_learn_identical_tables(env_id, learner):
     np.testing.assert_array_equal(a.Q, b.Q)
     np.testing.assert_array_equal(a.returns, b.returns)
     np.testing.assert_array_equal(a.lengths, b.lengths)
+
+
+def test_uniform_draws_are_the_generator_stream():
+    draw = _uniform_draws(np.random.default_rng(9), block_size=5)
+    rng = np.random.default_rng(9)
+    assert [draw() for _ in range(23)] == [rng.random() for _ in range(23)]
+
+
+@pytest.mark.parametrize("env_id", ["FrozenLake-v1", "CliffWalking-v1"])
+def test_q_learning_is_the_textbook_loop(env_id):
+    # The plain loop with env.step, epsilon_greedy and agent_rng(seed) learns the same table.
+    env = gym.make(env_id)
+    seed, n_episodes, alpha, gamma, epsilon = 4, 200, 0.5, 0.99, 0.1
+    rng = agent_rng(seed)
+    Q = np.zeros((env.observation_space.n, env.action_space.n))
+    for episode in range(n_episodes):
+        state, _ = env.reset(seed=seed if episode == 0 else None)
+        done = False
+        while not done:
+            action = epsilon_greedy(Q[state], epsilon, rng)
+            next_state, reward, terminated, truncated, _ = env.step(action)
+            td_target = reward if terminated else reward + gamma * Q[next_state].max()
+            Q[state, action] += alpha * (td_target - Q[state, action])
+            state, done = next_state, terminated or truncated
+    np.testing.assert_array_equal(q_learning(env, n_episodes, alpha, gamma, epsilon, seed).Q, Q)
+
+
+def test_agent_rng_is_independent_of_the_env_stream():
+    assert agent_rng(3).random() == agent_rng(3).random()
+    assert agent_rng(3).random() != np.random.default_rng(3).random()
+    with pytest.raises(ValueError, match="seed"):
+        agent_rng(-1)
 
 
 # --- determinism, schedules, records ----------------------------------------------------------
