@@ -930,3 +930,128 @@ def check_soft_update(fn: Callable[..., Any]) -> None:
     passed("theta_target <- tau theta + (1 - tau) theta_target, in place, on every weight and "
            "bias, for tau = 0.005, 0.3 and 1 (a hard copy), and (1 - tau)^n of the gap left "
            "after n updates.")
+
+
+# --- Lesson 07: Double DQN ------------------------------------------------------------------
+
+__all__ += ["check_double_dqn_target"]
+
+
+def _double_target_reference(rewards: Any, next_q_online: Any, next_q_target: Any,
+                             terminated: Any, gamma: float, mistake: str | None = None) -> Any:
+    """``r + gamma (1 - d) Q_target(s', argmax_a' Q_online(s', a'))``, or a typical mistake."""
+    import torch
+
+    chooser, evaluator = next_q_online, next_q_target
+    if mistake == "swapped":
+        chooser, evaluator = next_q_target, next_q_online
+    elif mistake == "online_only":
+        evaluator = next_q_online
+    if mistake == "vanilla":
+        next_value = next_q_target.max(dim=1).values
+    else:
+        best = chooser.argmax(dim=1, keepdim=True)  # (B, 1)
+        next_value = evaluator.gather(1, best).squeeze(1)  # (B,)
+    mask = 1.0 - terminated
+    if mistake == "no_mask":
+        mask = torch.ones_like(terminated)
+    elif mistake == "inverted_mask":
+        mask = terminated
+    g = 1.0 if mistake == "no_gamma" else gamma
+    if mistake == "zero_target":
+        return mask * (rewards + g * next_value)
+    return rewards + g * mask * next_value
+
+
+def _double_target_cases() -> list[tuple[str, Any, Any, Any, Any, float]]:
+    """``(name, rewards, next_q_online, next_q_target, terminated, gamma)``; no ties in any
+    row of ``next_q_online``, so every correct argmax agrees."""
+    import torch
+
+    generator = torch.Generator().manual_seed(7)
+
+    def randn(*shape: int) -> Any:
+        return torch.randn(*shape, generator=generator)
+
+    # the online net prefers action 1 in rows 0 and 2, the target net prefers action 0 there
+    online = torch.tensor([[1.0, 3.0], [5.0, 2.0], [0.0, 4.0], [2.0, 1.0]])
+    target = torch.tensor([[4.0, 2.0], [1.0, 6.0], [7.0, 0.5], [3.0, -1.0]])
+    return [
+        ("a batch of 4 where the two networks disagree, gamma = 0.9",
+         torch.tensor([1.0, 0.5, 2.0, 1.0]), online, target,
+         torch.tensor([0.0, 0.0, 0.0, 1.0]), 0.9),
+        ("a batch of 6 with 3 actions and negative values, gamma = 0.99",
+         randn(6), randn(6, 3) - 5.0, randn(6, 3) - 5.0,
+         torch.tensor([0.0, 1.0, 0.0, 0.0, 1.0, 0.0]), 0.99),
+        ("an all-terminal batch", torch.tensor([1.0, -1.0, 0.5]), randn(3, 2), randn(3, 2),
+         torch.ones(3), 0.9),
+        ("a batch of one", torch.tensor([1.0]), torch.tensor([[0.2, 0.7]]),
+         torch.tensor([[3.0, -2.0]]), torch.zeros(1), 0.5),
+        ("gamma = 1 with 4 actions", randn(5), randn(5, 4), randn(5, 4),
+         torch.tensor([0.0, 0.0, 1.0, 0.0, 0.0]), 1.0),
+        ("gamma = 0", torch.tensor([2.0, 3.0]), randn(2, 2), randn(2, 2), torch.zeros(2), 0.0),
+    ]
+
+
+def check_double_dqn_target(fn: Callable[..., Any]) -> None:
+    """Check ``fn(rewards, next_q_online, next_q_target, terminated, gamma) -> td_target``.
+
+    The Double DQN target of a batch: the online network *chooses* the next action, the
+    target network *evaluates* it,
+
+    .. math::
+        a^*_i = \\arg\\max_{a'} Q(s'_i, a'; \\theta), \\qquad
+        y_i = r_i + \\gamma \\, (1 - d_i) \\, Q(s'_i, a^*_i; \\theta^-)
+
+    with ``rewards`` and ``terminated`` (0.0/1.0) of shape ``(B,)`` and the two networks'
+    next-state Q-values ``next_q_online``, ``next_q_target`` of shape ``(B, n_actions)``.
+    The result has shape ``(B,)``; the inputs must not be modified.
+    """
+    import torch
+
+    mistakes = [
+        ("vanilla", "this is the vanilla DQN target, the max of the target network's values; "
+                    "in Double DQN the *online* network chooses the next action (argmax of "
+                    "next_q_online) and the target network gives its value"),
+        ("swapped", "the roles are swapped: the online network chooses (argmax of "
+                    "next_q_online), the target network evaluates (read next_q_target at "
+                    "that action)"),
+        ("online_only", "the online network both chose and evaluated the action; evaluate "
+                        "the chosen action with next_q_target"),
+        ("no_mask", "a terminated transition has no next state worth anything: multiply the "
+                    "bootstrapped value by (1 - terminated)"),
+        ("inverted_mask", "the mask is the wrong way round: bootstrap where terminated is 0, "
+                          "not where it is 1"),
+        ("zero_target", "a terminated transition still earns its reward: only the "
+                        "bootstrapped part is masked"),
+        ("no_gamma", "discount the next state's value by gamma"),
+    ]
+    for name, rewards, next_q_online, next_q_target, terminated, gamma in _double_target_cases():
+        inputs = (rewards, next_q_online, next_q_target, terminated)
+        copies = tuple(t.clone() for t in inputs)
+        got = call_learner(fn, rewards, next_q_online, next_q_target, terminated, gamma)
+        if not all(torch.equal(a, b) for a, b in zip(inputs, copies, strict=True)):
+            fail(f"on {name}: your function changed its inputs in place; build a new tensor")
+        if not isinstance(got, torch.Tensor):
+            fail(f"on {name}: return a torch tensor, got {type(got).__name__}")
+        batch_size = rewards.shape[0]
+        if tuple(got.shape) != (batch_size,):
+            hint = (" -- gather keeps the dimension it indexes; remove it with squeeze(1)"
+                    if tuple(got.shape) in ((batch_size, 1), (batch_size, batch_size)) else "")
+            fail(f"on {name}: the targets must have shape ({batch_size},), one per "
+                 f"transition, got {tuple(got.shape)}{hint}")
+        expected = _double_target_reference(rewards, next_q_online, next_q_target, terminated,
+                                            gamma)
+        if torch.allclose(got.float(), expected, rtol=1e-5, atol=1e-5):
+            continue
+        for mistake, hint in mistakes:
+            wrong = _double_target_reference(rewards, next_q_online, next_q_target, terminated,
+                                             gamma, mistake)
+            if not torch.allclose(wrong, expected) and torch.allclose(got.float(), wrong,
+                                                                      rtol=1e-5, atol=1e-5):
+                fail(f"on {name}: {hint}")
+        fail(f"on {name}: the targets are off. Take a* = the argmax over actions (dim 1) of "
+             "next_q_online, read next_q_target at a* for each row, then reward + gamma * "
+             "(1 - terminated) * that value")
+    passed("Double DQN targets match on 6 batches: networks that disagree, 3 and 4 actions, "
+           "negative values, an all-terminal batch, a batch of one, gamma = 0 and gamma = 1.")
