@@ -25,6 +25,10 @@ __all__ = ["ExerciseError", "passed", "fail", "call_learner"]
 class ExerciseError(AssertionError):
     """Raised by a check when the learner's answer is not right yet."""
 
+    def _render_traceback_(self) -> list[str]:
+        """What Jupyter shows: the hint alone, without a stack trace through the checker."""
+        return [f"ExerciseError: {self}"]
+
 
 def passed(message: str) -> None:
     """Print the pass message of a check."""

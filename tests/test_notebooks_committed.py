@@ -116,3 +116,12 @@ def test_exercise_pattern(notebook):
         assert again, f"the check {check!r} is repeated after the solution"
         for output in again[0].get("outputs", []):
             assert output["output_type"] != "error", f"the repeated check {check!r} must pass"
+
+
+def test_no_machine_paths_in_outputs(notebook):
+    """Committed outputs must not leak the paths of the machine that executed them."""
+    _, nb = notebook
+    for cell in _code_cells(nb):
+        text = json.dumps(cell.get("outputs", []))
+        for marker in ("/work/", "/home/", "/tmp/", "/root/", "site-packages"):
+            assert marker not in text, f"{marker!r} in the output of:\n{_source(cell)[:200]}"
