@@ -430,3 +430,14 @@ def test_recommended_config_solves_cartpole():
                        eval_every=2_000, stop_when_solved=True)
     assert result.solved_step is not None
     assert evaluate(result.policy_net, n_episodes=20, seed=123).mean() >= 475
+
+
+def test_keep_best_returns_best_and_keeps_final():
+    result = train_dqn(DQNConfig(), seed=0, max_steps=1_000, eval_every=250, keep_best=True)
+    best = evaluate(result.policy_net, n_episodes=20, seed=10_000).mean()
+    assert best == result.best_eval_return == max(result.eval_returns)
+    assert result.final_net is not result.policy_net
+    final = evaluate(result.final_net, n_episodes=20, seed=10_000).mean()
+    assert final == result.eval_returns[-1]  # the last evaluation saw the final network
+    plain = train_dqn(DQNConfig(), seed=0, max_steps=300)
+    assert plain.final_net is plain.policy_net
