@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="stop after this many environment steps")
     parser.add_argument("--eval-every", type=_positive_int, default=2000,
                         help="evaluate the greedy policy every N env steps (default 2000)")
+    parser.add_argument("--eval-episodes", type=_positive_int, default=50,
+                        help="greedy episodes per evaluation (default 50); the best "
+                             "evaluated network is the one kept")
     parser.add_argument("--stop-when-solved", action="store_true",
                         help="stop at the first evaluation with mean return >= 475")
     parser.add_argument("--env-id", default="CartPole-v1",
@@ -73,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
 
     result = train_dqn(
         config, env_id=args.env_id, num_episodes=args.episodes, seed=args.seed,
-        max_steps=args.max_steps, eval_every=args.eval_every,
+        max_steps=args.max_steps, eval_every=args.eval_every, eval_episodes=args.eval_episodes,
         stop_when_solved=args.stop_when_solved, keep_best=True, callback=report,
     )
     print(f"Trained {result.total_steps} env steps in {result.train_seconds:.1f} s "
