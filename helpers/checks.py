@@ -519,6 +519,16 @@ def check_select_action(fn: Callable[..., Any]) -> None:
 
 __all__ += ["check_td_targets", "check_gather_q"]
 
+# Mistakes with the terminal mask, shared by every check of a TD target: (name, hint).
+_MASK_MISTAKES = [
+    ("no_mask", "a terminated transition has no next state worth anything: multiply the "
+                "bootstrapped value by (1 - terminated)"),
+    ("inverted_mask", "the mask is the wrong way round: bootstrap where terminated is 0, "
+                      "not where it is 1"),
+    ("zero_target", "a terminated transition still earns its reward: only the "
+                    "bootstrapped part is masked"),
+]
+
 
 def _td_cases() -> list[tuple[str, Any, Any, Any, float]]:
     """``(name, rewards, next_q_values, terminated, gamma)`` for :func:`check_td_targets`."""
@@ -581,12 +591,7 @@ def check_td_targets(fn: Callable[..., Any]) -> None:
     import torch
 
     mistakes = [
-        ("no_mask", "a terminated transition has no next state worth anything: multiply the "
-                    "bootstrapped value by (1 - terminated)"),
-        ("inverted_mask", "the mask is the wrong way round: bootstrap where terminated is 0, "
-                          "not where it is 1"),
-        ("zero_target", "a terminated transition still earns its reward: only the "
-                        "bootstrapped part is masked"),
+        *_MASK_MISTAKES,
         ("mean", "bootstrap from the *best* next action, the max over dim 1, not the average"),
         ("global_max", "take the max over the actions of each next state (dim 1), not over "
                        "the whole batch"),
@@ -1022,12 +1027,7 @@ def check_double_dqn_target(fn: Callable[..., Any]) -> None:
                     "that action)"),
         ("online_only", "the online network both chose and evaluated the action; evaluate "
                         "the chosen action with next_q_target"),
-        ("no_mask", "a terminated transition has no next state worth anything: multiply the "
-                    "bootstrapped value by (1 - terminated)"),
-        ("inverted_mask", "the mask is the wrong way round: bootstrap where terminated is 0, "
-                          "not where it is 1"),
-        ("zero_target", "a terminated transition still earns its reward: only the "
-                        "bootstrapped part is masked"),
+        *_MASK_MISTAKES,
         ("no_gamma", "discount the next state's value by gamma"),
     ]
     for name, rewards, next_q_online, next_q_target, terminated, gamma in _double_target_cases():
