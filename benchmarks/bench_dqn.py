@@ -7,10 +7,14 @@ Two modes, run from the repository root:
     ``train_dqn`` with the seed's config, on the same seed for the same number of
     env steps, in one process and interleaved (reference, ours, reference, ours,
     ...) so that a change in machine load hits both. One torch thread. Prints the
-    median over ``--repeats`` and the ratio ours / reference::
+    median over ``--repeats`` and the ratio ours / reference. The reference runs
+    with torch's defaults (denormal floats kept), as the seed's code does;
+    ``train_dqn`` flushes denormals (``helpers.runtime.set_cpu_threads``), so a
+    third row runs the reference with them flushed too, to show that setting's
+    share of the ratio::
 
         python benchmarks/bench_dqn.py speed --steps 10000 --repeats 3
-        python benchmarks/bench_dqn.py speed --config recommended   # add a third column
+        python benchmarks/bench_dqn.py speed --config recommended   # add a fourth row
 
 ``solve``
     Time and steps to *solved* over several seeds for one config. Every
@@ -140,8 +144,10 @@ def fmt(x: float | None, spec: str) -> str:
 def cmd_speed(args: argparse.Namespace) -> None:
     set_cpu_threads(1)
     runners: list[tuple[str, Callable[[], float]]] = [
-        ("seed reference script", lambda: _speed_reference(args.seed, args.steps)),
+        ("seed reference script", lambda: _speed_reference(args.seed, args.steps, False)),
         ("train_dqn, seed config", lambda: _speed_ours(DQNConfig(), args.seed, args.steps)),
+        ("seed reference, denormals flushed",
+         lambda: _speed_reference(args.seed, args.steps, True)),
     ]
     if args.config == "recommended":
         runners.append(("train_dqn, recommended config",
@@ -154,7 +160,7 @@ def cmd_speed(args: argparse.Namespace) -> None:
         for name, run in runners:
             rate = run()
             rates[name].append(rate)
-            print(f"  repeat {repeat + 1}: {name:<30} {rate:8,.0f} steps/s", flush=True)
+            print(f"  repeat {repeat + 1}: {name:<34} {rate:8,.0f} steps/s", flush=True)
     ref = median(rates[runners[0][0]])
     print("\n| trainer | env steps/s (median) | runs | × seed reference |")
     print("|---|---:|---|---:|")
@@ -164,9 +170,15 @@ def cmd_speed(args: argparse.Namespace) -> None:
               f"{median(rates[name]) / ref:.2f} |")
     ours = median(rates[runners[1][0]])
     print(f"\nRatio train_dqn (seed config) / seed reference: {ours / ref:.2f}")
+    flushed = median(rates[runners[2][0]])
+    print(f"Ratio train_dqn (seed config) / seed reference with denormals flushed too: "
+          f"{ours / flushed:.2f}")
 
 
-def _speed_reference(seed: int, steps: int) -> float:
+def _speed_reference(seed: int, steps: int, flush_denormal: bool) -> float:
+    # The seed's code as written runs with torch's default, denormals kept;
+    # train_dqn flushes them (set_cpu_threads). The flushed row shows that setting's share.
+    torch.set_flush_denormal(flush_denormal)
     out = run_seed_reference(seed=seed, max_steps=steps)
     return out["steps"] / out["seconds"]
 

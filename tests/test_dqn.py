@@ -8,6 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+import helpers.dqn as dqn_module
 from helpers.dqn import (
     DQN,
     Batch,
@@ -18,6 +19,7 @@ from helpers.dqn import (
     ReplayMemory,
     Transition,
     dqn_loss,
+    dqn_loss_backward,
     evaluate,
     flatten_parameters,
     hard_update,
@@ -97,6 +99,69 @@ def test_loss_gradient_only_reaches_online_network():
     loss.backward()
     assert all(p.grad is not None for p in online.parameters())
     assert all(p.grad is None for p in target.parameters())
+
+
+def _random_batch(batch_size, seed):
+    g = torch.Generator().manual_seed(seed)
+    return Batch(
+        states=torch.randn(batch_size, 4, generator=g) * 2,
+        actions=torch.randint(0, 2, (batch_size,), generator=g),
+        rewards=torch.ones(batch_size),
+        next_states=torch.randn(batch_size, 4, generator=g) * 2,
+        terminated=(torch.rand(batch_size, generator=g) < 0.2).float(),
+    )
+
+
+@pytest.mark.parametrize("batch_size", [1, 37, 128])
+@pytest.mark.parametrize("double_dqn", [False, True])
+@pytest.mark.parametrize("loss", ["smooth_l1", "mse"])
+@pytest.mark.parametrize("own_target", [False, True])
+def test_hand_written_backward_is_autograd_bit_for_bit(batch_size, double_dqn, loss, own_target):
+    torch.manual_seed(batch_size)
+    online, target = DQN(4, 2, hidden=16), DQN(4, 2, hidden=16)
+    bootstrap = online if own_target else target
+    batch = _random_batch(batch_size, seed=batch_size)
+    with torch.no_grad():  # large TD errors, so that the Huber loss uses both of its branches
+        online.layer3.bias.fill_(3.0)
+    expected_loss, expected_q_sa = dqn_loss(online, bootstrap, batch, 0.9, double_dqn, loss)
+    expected_loss.backward()
+    expected = [p.grad.clone() for p in online.parameters()]
+    for p in online.parameters():
+        p.grad.fill_(123.0)  # written, not accumulated
+    got_loss, got_q_sa = dqn_loss_backward(online, bootstrap, batch, 0.9, double_dqn, loss)
+    assert torch.equal(got_loss, expected_loss.detach()) and torch.equal(got_q_sa, expected_q_sa)
+    assert not got_loss.requires_grad
+    assert all(torch.equal(p.grad, e) for p, e in zip(online.parameters(), expected, strict=True))
+    assert all(p.grad is None for p in target.parameters())
+
+
+def test_hand_written_backward_creates_missing_grads_and_rejects_other_networks():
+    online = DQN(4, 2)
+    dqn_loss_backward(online, online, _batch(), 0.99)
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in online.parameters())
+    with pytest.raises(ValueError, match="policy_net"):
+        dqn_loss_backward(DuelingDQN(4, 2), DuelingDQN(4, 2), _batch(), 0.99)
+
+
+def test_train_dqn_with_autograd_gives_the_same_run(monkeypatch):
+    """train_dqn backpropagates by hand for a DQN; with autograd instead, nothing changes."""
+    config = DQNConfig.recommended()
+    by_hand = train_dqn(config, seed=5, max_steps=400)
+
+    def autograd_backward(policy_net, target_net, batch, gamma, double_dqn, loss):
+        value, q_sa = dqn_loss(policy_net, target_net, batch, gamma, double_dqn, loss)
+        for p in policy_net.parameters():
+            p.grad.zero_()
+        value.backward()
+        return value.detach(), q_sa.detach()
+
+    monkeypatch.setattr(dqn_module, "dqn_loss_backward", autograd_backward)
+    with_autograd = train_dqn(config, seed=5, max_steps=400)
+    assert by_hand.losses == with_autograd.losses and by_hand.mean_q == with_autograd.mean_q
+    assert by_hand.episode_durations == with_autograd.episode_durations
+    assert all(torch.equal(p, q) for p, q in zip(by_hand.policy_net.parameters(),
+                                                 with_autograd.policy_net.parameters(),
+                                                 strict=True))
 
 
 # --------------------------------------------------------------------------- target updates

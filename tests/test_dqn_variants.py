@@ -168,15 +168,22 @@ def test_make_q_network_follows_the_switch():
 def test_trainer_passes_the_double_switch_to_the_loss(monkeypatch):
     seen = []
 
-    def spy(*args, **kwargs):
-        seen.append(args[4] if len(args) > 4 else kwargs.get("double_dqn", False))
-        return dqn_loss(*args, **kwargs)
+    def spy_on(loss_function):
+        def spy(*args, **kwargs):
+            seen.append(args[4] if len(args) > 4 else kwargs.get("double_dqn", False))
+            return loss_function(*args, **kwargs)
 
-    monkeypatch.setattr(helpers.dqn, "dqn_loss", spy)
-    for double in (False, True):
-        seen.clear()
-        train_dqn(SMALL.replace(double_dqn=double), seed=0, max_steps=60, device="cpu")
-        assert seen and set(seen) == {double}
+        return spy
+
+    # dqn_loss + backward for the dueling network, dqn_loss_backward for the plain MLP
+    monkeypatch.setattr(helpers.dqn, "dqn_loss", spy_on(helpers.dqn.dqn_loss))
+    monkeypatch.setattr(helpers.dqn, "dqn_loss_backward", spy_on(helpers.dqn.dqn_loss_backward))
+    for dueling in (False, True):
+        for double in (False, True):
+            seen.clear()
+            train_dqn(SMALL.replace(double_dqn=double, dueling=dueling), seed=0, max_steps=60,
+                      device="cpu")
+            assert seen and set(seen) == {double}
 
 
 def test_double_changes_training_only_once_the_nets_differ():

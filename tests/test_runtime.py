@@ -36,9 +36,15 @@ def test_pick_device_cpu_when_not_preferred():
 def test_set_cpu_threads():
     before = torch.get_num_threads()
     try:
-        set_cpu_threads(1)
+        set_cpu_threads(1, flush_denormal=False)
+        denormal = torch.tensor([1e-39])  # below float32's smallest normal number, 1.2e-38
         assert torch.get_num_threads() == 1
+        assert (denormal * 1.0).item() > 0
+        set_cpu_threads(1)
+        if torch.set_flush_denormal(True):  # True where the CPU supports flushing
+            assert (denormal * 1.0).item() == 0.0
     finally:
         torch.set_num_threads(before)
+        torch.set_flush_denormal(False)
     with pytest.raises(ValueError, match="num_threads"):
         set_cpu_threads(0)
