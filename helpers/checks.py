@@ -54,6 +54,21 @@ def call_learner(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
              f"{type(exc).__name__}: {exc}")
 
 
+def _call_on_tensors(case: str, fn: Callable[..., Any], *args: Any) -> Any:
+    """``call_learner(fn, *args)`` that must leave its tensor arguments unchanged and
+    return a tensor; ``case`` names the test case in the hint."""
+    import torch
+
+    tensors = [a for a in args if isinstance(a, torch.Tensor)]
+    copies = [t.clone() for t in tensors]
+    got = call_learner(fn, *args)
+    if not all(torch.equal(t, c) for t, c in zip(tensors, copies, strict=True)):
+        fail(f"on {case}: your function changed its inputs in place; build a new tensor")
+    if not isinstance(got, torch.Tensor):
+        fail(f"on {case}: return a torch tensor, got {type(got).__name__}")
+    return got
+
+
 # --- Lesson 01: the Bellman equations -------------------------------------------------------
 #
 # Models use gymnasium's toy-text format, ``P[s][a] = [(prob, next_state, reward, terminated),
@@ -600,13 +615,7 @@ def check_td_targets(fn: Callable[..., Any]) -> None:
         ("no_gamma", "discount the next state's value by gamma"),
     ]
     for name, rewards, next_q_values, terminated, gamma in _td_cases():
-        inputs = (rewards.clone(), next_q_values.clone(), terminated.clone())
-        got = call_learner(fn, rewards, next_q_values, terminated, gamma)
-        if not all(torch.equal(a, b) for a, b in zip(inputs, (rewards, next_q_values,
-                                                             terminated), strict=True)):
-            fail(f"on {name}: your function changed its inputs in place; build a new tensor")
-        if not isinstance(got, torch.Tensor):
-            fail(f"on {name}: return a torch tensor, got {type(got).__name__}")
+        got = _call_on_tensors(name, fn, rewards, next_q_values, terminated, gamma)
         batch_size = rewards.shape[0]
         if tuple(got.shape) != (batch_size,):
             hint = (" -- a (B, 1) max added to a (B,) reward broadcasts to (B, B); take the max "
@@ -1031,13 +1040,8 @@ def check_double_dqn_target(fn: Callable[..., Any]) -> None:
         ("no_gamma", "discount the next state's value by gamma"),
     ]
     for name, rewards, next_q_online, next_q_target, terminated, gamma in _double_target_cases():
-        inputs = (rewards, next_q_online, next_q_target, terminated)
-        copies = tuple(t.clone() for t in inputs)
-        got = call_learner(fn, rewards, next_q_online, next_q_target, terminated, gamma)
-        if not all(torch.equal(a, b) for a, b in zip(inputs, copies, strict=True)):
-            fail(f"on {name}: your function changed its inputs in place; build a new tensor")
-        if not isinstance(got, torch.Tensor):
-            fail(f"on {name}: return a torch tensor, got {type(got).__name__}")
+        got = _call_on_tensors(name, fn, rewards, next_q_online, next_q_target, terminated,
+                               gamma)
         batch_size = rewards.shape[0]
         if tuple(got.shape) != (batch_size,):
             hint = (" -- gather keeps the dimension it indexes; remove it with squeeze(1)"
