@@ -8,6 +8,8 @@ can import it instead of repeating it:
 - :mod:`helpers.checks`   -- instant-feedback checks for the exercises
 - :mod:`helpers.tabular`  -- dynamic programming and tabular Q-learning (lessons 01, 02, 07)
 - :mod:`helpers.dqn`      -- the Deep Q-Network trainer (lessons 03-07)
+- :mod:`helpers.validation` -- the argument checks every module shares: NumPy numbers
+  welcome, ``True`` not an integer, NaN and infinity refused, errors that name the argument
 """
 
 from helpers.runtime import pick_device, seed_everything, set_cpu_threads

@@ -12,7 +12,8 @@ code, gathered so that later lessons (and the command line) can import it:
   out for :class:`DQN` (bit for bit autograd's gradient, computed faster).
 - :func:`soft_update`, :func:`hard_update` -- the target network's updates.
 - :class:`DQNConfig` -- every hyperparameter, defaulting to the seed guide's.
-- :func:`train_dqn`, :func:`evaluate` -- training and greedy evaluation.
+- :func:`train_dqn`, :func:`evaluate` -- training and greedy evaluation;
+  :class:`TrainingDiverged` and :class:`TrainingInterrupted`, which carry the run so far.
 - :func:`save_checkpoint`, :func:`load_checkpoint`.
 
 With ``DQNConfig()`` the trainer runs the seed guide's algorithm exactly: the
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import math
 import os
+import pickle
 import random
 import tempfile
 import time
@@ -42,7 +44,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from helpers.runtime import pick_device, set_cpu_threads
+from helpers.runtime import pick_device, restoring_torch_state, set_cpu_threads
+from helpers.validation import as_bool, as_float, as_int, as_seed, one_of
 
 __all__ = [
     "DQN",
@@ -60,7 +63,10 @@ __all__ = [
     "FlatAdamW",
     "DQNConfig",
     "DQNResult",
+    "TrainingDiverged",
+    "TrainingInterrupted",
     "make_q_network",
+    "make_env",
     "train_dqn",
     "evaluate",
     "save_checkpoint",
@@ -72,6 +78,11 @@ __all__ = [
 # --------------------------------------------------------------------------- networks
 
 
+def _network_sizes(n_observations: Any, n_actions: Any, hidden: Any) -> tuple[int, int, int]:
+    return (as_int(n_observations, "n_observations", 1), as_int(n_actions, "n_actions", 1),
+            as_int(hidden, "hidden", 1))
+
+
 class DQN(nn.Module):
     """The seed's Q-network: a 3-layer MLP from a state to one Q-value per action.
 
@@ -81,6 +92,7 @@ class DQN(nn.Module):
 
     def __init__(self, n_observations: int, n_actions: int, hidden: int = 128) -> None:
         super().__init__()
+        n_observations, n_actions, hidden = _network_sizes(n_observations, n_actions, hidden)
         self.layer1 = nn.Linear(n_observations, hidden)
         self.layer2 = nn.Linear(hidden, hidden)
         self.layer3 = nn.Linear(hidden, n_actions)
@@ -102,6 +114,7 @@ class DuelingDQN(nn.Module):
 
     def __init__(self, n_observations: int, n_actions: int, hidden: int = 128) -> None:
         super().__init__()
+        n_observations, n_actions, hidden = _network_sizes(n_observations, n_actions, hidden)
         self.layer1 = nn.Linear(n_observations, hidden)
         self.value_hidden = nn.Linear(hidden, hidden)
         self.value_head = nn.Linear(hidden, 1)
@@ -130,9 +143,7 @@ class ReplayMemory:
     """
 
     def __init__(self, capacity: int) -> None:
-        if not isinstance(capacity, int) or capacity < 1:
-            raise ValueError(f"capacity must be an integer >= 1, got {capacity!r}")
-        self.memory: deque[Transition] = deque([], maxlen=capacity)
+        self.memory: deque[Transition] = deque([], maxlen=as_int(capacity, "capacity", 1))
 
     def push(self, *args: Any) -> None:
         """Save a transition ``(state, action, next_state, reward)``."""
@@ -140,11 +151,8 @@ class ReplayMemory:
 
     def sample(self, batch_size: int) -> list[Transition]:
         """A list of ``batch_size`` distinct transitions drawn uniformly at random."""
-        if batch_size > len(self.memory):
-            raise ValueError(
-                f"batch_size must be <= the number of stored transitions ({len(self.memory)}), "
-                f"got {batch_size}"
-            )
+        batch_size = as_int(batch_size, "batch_size", 1, len(self.memory),
+                            why="at most the number of stored transitions")
         return random.sample(self.memory, batch_size)
 
     def __len__(self) -> int:
@@ -187,12 +195,21 @@ class ReplayBuffer:
         device: torch.device | str = "cpu",
         rng: np.random.Generator | None = None,
     ) -> None:
-        if not isinstance(capacity, int) or capacity < 1:
-            raise ValueError(f"capacity must be an integer >= 1, got {capacity!r}")
+        capacity = as_int(capacity, "capacity", 1)
+        if not isinstance(obs_shape, (tuple, list)) or not all(
+            isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1
+            for n in obs_shape
+        ):
+            raise ValueError(f"obs_shape must be a tuple of integers >= 1, e.g. (4,), "
+                             f"got {obs_shape!r}")
+        if rng is not None and not isinstance(rng, np.random.Generator):
+            raise ValueError(f"rng must be a numpy.random.Generator or None, got {rng!r}")
         self.capacity = capacity
-        self.device = torch.device(device)
+        self.obs_shape = tuple(int(n) for n in obs_shape)
+        self.device = _as_device(device)
         self.rng = np.random.default_rng() if rng is None else rng
-        self.states = torch.zeros((capacity, *obs_shape), dtype=torch.float32, device=self.device)
+        self.states = torch.zeros((capacity, *self.obs_shape), dtype=torch.float32,
+                                  device=self.device)
         self.next_states = torch.zeros_like(self.states)
         self.actions = torch.zeros(capacity, dtype=torch.int64, device=self.device)
         self.rewards = torch.zeros(capacity, dtype=torch.float32, device=self.device)
@@ -211,7 +228,26 @@ class ReplayBuffer:
     def push(
         self, state: Any, action: int, reward: float, next_state: Any, terminated: bool
     ) -> None:
-        """Store one transition, overwriting the oldest when full."""
+        """Store one transition, overwriting the oldest when full.
+
+        ``state`` and ``next_state`` must have shape ``obs_shape``, ``action`` is an
+        integer >= 0, ``reward`` a finite number and ``terminated`` a bool (NumPy
+        scalars are fine); anything else raises ``ValueError`` instead of being
+        stored wrongly (a scalar spread over the row, an action 1.7 cut to 1).
+        """
+        for name, value in (("state", state), ("next_state", next_state)):
+            if np.shape(value) != self.obs_shape:
+                raise ValueError(f"{name} must have shape obs_shape = {self.obs_shape}, "
+                                 f"got shape {np.shape(value)}")
+        self._write(state, as_int(action, "action", 0), as_float(reward, "reward"), next_state,
+                    as_bool(terminated, "terminated"))
+
+    def _write(
+        self, state: Any, action: int, reward: float, next_state: Any, terminated: bool
+    ) -> None:
+        """:meth:`push` without the checks, for :func:`train_dqn`, whose transitions come
+        from an environment :func:`make_env` has checked (it saves a few microseconds
+        per step)."""
         i = self.position
         if self._rows is not None:
             states, actions, rewards, next_states, terminateds = self._rows
@@ -234,11 +270,8 @@ class ReplayBuffer:
 
         Like the seed's ``random.sample``: sampled without replacement.
         """
-        if not isinstance(batch_size, int) or not 1 <= batch_size <= self.size:
-            raise ValueError(
-                f"batch_size must be an integer in [1, {self.size}] (the number of stored "
-                f"transitions), got {batch_size!r}"
-            )
+        batch_size = as_int(batch_size, "batch_size", 1, self.size,
+                            why="at most the number of stored transitions")
         idx = self.rng.choice(self.size, batch_size, replace=False)  # (B,) distinct indices
         if self._rows is not None:
             return Batch(*(torch.from_numpy(rows[idx]) for rows in self._rows))
@@ -257,6 +290,9 @@ class ReplayBuffer:
 
 # --------------------------------------------------------------------------- the update
 
+LOSSES = ("smooth_l1", "mse")
+"""The loss names :func:`dqn_loss` and :class:`DQNConfig` know: Huber and squared error."""
+
 
 def td_target(
     rewards: torch.Tensor,
@@ -274,8 +310,28 @@ def td_target(
 
     Returns:
         ``(B,)`` targets.
+
+    Raises:
+        ValueError: if the shapes do not match -- ``(B, 1)`` rewards would otherwise
+            broadcast against the ``(B,)`` maximum into a ``(B, B)`` "target".
     """
+    _check_shape(next_q_values, "next_q_values", 2)
+    batch_size = next_q_values.shape[0]
+    _check_shape(rewards, "rewards", 1, batch_size)
+    _check_shape(terminated, "terminated", 1, batch_size)
+    gamma = as_float(gamma, "gamma", 0, 1)
     return rewards + gamma * (1.0 - terminated) * next_q_values.max(dim=1).values
+
+
+def _check_shape(x: Any, name: str, ndim: int, batch_size: int | None = None) -> None:
+    """``x`` must be a tensor with ``ndim`` dimensions (and ``batch_size`` rows, if given)."""
+    if not isinstance(x, torch.Tensor) or x.ndim != ndim or (
+        batch_size is not None and x.shape[0] != batch_size
+    ):
+        shape = "(B,)" if ndim == 1 else "(B, n_actions)"
+        rows = "" if batch_size is None else f" with B = {batch_size}"
+        got = f"shape {tuple(x.shape)}" if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(f"{name} must be a tensor of shape {shape}{rows}, got {got}")
 
 
 def _bootstrap_targets(
@@ -306,6 +362,7 @@ def dqn_loss(
     and the target network *evaluates* it (van Hasselt et al., 2016):
     ``r + gamma * (1 - terminated) * Q_target(s', argmax_a' Q_online(s', a'))``.
     """
+    loss = one_of(loss, "loss", LOSSES)
     # Q(s, a; theta) for the actions that were taken: (B, n_actions) -> (B,)
     q_values = policy_net(batch.states)
     q_sa = q_values.gather(1, batch.actions.unsqueeze(1)).squeeze(1)
@@ -360,6 +417,7 @@ def dqn_loss_backward(
             f"policy_net must be a DQN (the 3-layer MLP), got {type(policy_net).__name__}; "
             "use dqn_loss(...) and loss.backward() for other networks"
         )
+    loss = one_of(loss, "loss", LOSSES)
     w1, b1 = policy_net.layer1.weight, policy_net.layer1.bias
     w2, b2 = policy_net.layer2.weight, policy_net.layer2.bias
     w3, b3 = policy_net.layer3.weight, policy_net.layer3.bias
@@ -403,17 +461,32 @@ def dqn_loss_backward(
 def soft_update(target_net: nn.Module, policy_net: nn.Module, tau: float) -> None:
     """Polyak averaging, in place: ``theta_target <- tau * theta + (1 - tau) * theta_target``.
 
-    ``lerp_`` is exactly that formula: ``a.lerp_(b, w) = a + w * (b - a)``.
+    ``lerp_`` is exactly that formula: ``a.lerp_(b, w) = a + w * (b - a)``. ``tau`` is
+    in [0, 1]: 0 leaves the target network alone, 1 copies the online one.
     """
-    for target_param, param in zip(target_net.parameters(), policy_net.parameters(), strict=True):
+    tau = as_float(tau, "tau", 0, 1)
+    for target_param, param in _paired_parameters(target_net, policy_net):
         target_param.lerp_(param, tau)
 
 
 @torch.no_grad()
 def hard_update(target_net: nn.Module, policy_net: nn.Module) -> None:
     """Copy the online weights into the target network: ``theta_target <- theta``."""
-    for target_param, param in zip(target_net.parameters(), policy_net.parameters(), strict=True):
+    for target_param, param in _paired_parameters(target_net, policy_net):
         target_param.copy_(param)
+
+
+def _paired_parameters(
+    target_net: nn.Module, policy_net: nn.Module
+) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The two networks' parameters side by side; they must have the same shapes."""
+    target_params, params = list(target_net.parameters()), list(policy_net.parameters())
+    if len(target_params) != len(params) or any(
+        a.shape != b.shape for a, b in zip(target_params, params, strict=False)
+    ):
+        raise ValueError("target_net and policy_net must be the same architecture (parameters "
+                         "of the same shapes, in the same order)")
+    return list(zip(target_params, params, strict=True))
 
 
 # --------------------------------------------------------------------------- one weight vector
@@ -434,12 +507,25 @@ def flatten_parameters(net: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
     Gradients accumulate into ``grad`` in place (call ``grad.zero_()`` before
     each ``backward``; never set ``param.grad = None``).
 
+    Calling it again on the same network returns the same two vectors (and
+    re-attaches gradients that were set to ``None``), so an optimizer built on the
+    first call keeps updating the network.
+
     Returns:
         ``(theta, grad)``, two 1-D tensors of length ``sum(p.numel())``.
     """
+    if not isinstance(net, nn.Module):
+        raise ValueError(f"net must be a torch.nn.Module, got {type(net).__name__}")
     params = list(net.parameters())
-    theta = torch.cat([p.reshape(-1) for p in params])
-    grad = torch.zeros_like(theta)
+    if not params:
+        raise ValueError(f"net must have parameters; {type(net).__name__} has none")
+    flat = getattr(net, "_flat_parameters", None)
+    if flat is not None and _are_views_of(params, flat[0]):
+        theta, grad = flat
+    else:
+        theta = torch.cat([p.reshape(-1) for p in params])
+        grad = torch.zeros_like(theta)
+        net._flat_parameters = (theta, grad)
     offset = 0
     for p in params:
         n = p.numel()
@@ -447,6 +533,17 @@ def flatten_parameters(net: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
         p.grad = grad[offset : offset + n].view_as(p)
         offset += n
     return theta, grad
+
+
+def _are_views_of(params: list[torch.Tensor], theta: torch.Tensor) -> bool:
+    """Whether ``params`` lie one after the other in ``theta``'s memory, filling it."""
+    offset = 0
+    for p in params:
+        start = theta.data_ptr() + offset * theta.element_size()
+        if p.dtype != theta.dtype or not p.is_contiguous() or p.data_ptr() != start:
+            return False
+        offset += p.numel()
+    return offset == theta.numel()
 
 
 class FlatAdamW:
@@ -475,13 +572,21 @@ class FlatAdamW:
         weight_decay: float = 0.01,
         amsgrad: bool = False,
     ) -> None:
-        if not lr > 0:
-            raise ValueError(f"lr must be > 0, got {lr!r}")
-        if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
-            raise ValueError(f"betas must be in [0, 1), got {betas!r}")
+        if not isinstance(theta, torch.Tensor) or theta.ndim != 1:
+            raise ValueError("theta must be the 1-D weight vector from flatten_parameters")
+        if not isinstance(grad, torch.Tensor) or grad.shape != theta.shape:
+            raise ValueError(f"grad must be the gradient vector from flatten_parameters, of "
+                             f"theta's shape {tuple(theta.shape)}")
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"betas must be a pair (beta1, beta2) in [0, 1), got {betas!r}")
         self.theta, self.grad = theta, grad
-        self.lr, self.beta1, self.beta2 = lr, betas[0], betas[1]
-        self.eps, self.weight_decay, self.amsgrad = eps, weight_decay, amsgrad
+        self.lr = as_float(lr, "lr", 0, low_open=True)
+        self.beta1 = as_float(betas[0], "betas[0]", 0, 1, high_open=True)
+        self.beta2 = as_float(betas[1], "betas[1]", 0, 1, high_open=True)
+        # eps > 0 keeps the update finite where a weight's gradient has always been 0
+        self.eps = as_float(eps, "eps", 0, low_open=True)
+        self.weight_decay = as_float(weight_decay, "weight_decay", 0)
+        self.amsgrad = as_bool(amsgrad, "amsgrad")
         self.exp_avg = torch.zeros_like(theta)  # m
         self.exp_avg_sq = torch.zeros_like(theta)  # v
         self.max_exp_avg_sq = torch.zeros_like(theta) if amsgrad else None  # v-hat
@@ -510,8 +615,10 @@ class FlatAdamW:
 class DQNConfig:
     """Every hyperparameter of the trainer. The defaults are exactly the seed guide's.
 
-    Construct with keyword arguments; invalid values raise ``ValueError`` naming
-    the field. ``DQNConfig.recommended()`` is the series' tuned configuration.
+    Construct with keyword arguments; invalid values (NaN and infinity included)
+    raise ``ValueError`` naming the field and its allowed range. NumPy numbers, as
+    a sweep over ``np.linspace`` gives them, are stored as plain Python numbers.
+    ``DQNConfig.recommended()`` is the series' tuned configuration.
     """
 
     batch_size: int = 128
@@ -545,7 +652,8 @@ class DQNConfig:
     train_every: int = 1
     """Env steps per gradient step (seed: 1, a gradient step after every env step)."""
     learning_starts: int | None = None
-    """Env steps stored before the first gradient step; ``None`` means ``batch_size`` (seed)."""
+    """Env steps stored before the first gradient step, from ``batch_size`` to ``memory_size``;
+    ``None`` means ``batch_size`` (seed)."""
     use_replay: bool = True
     """False: learn from each transition once, as it happens (batch of 1): lesson 03's naive DQN."""
     use_target_network: bool = True
@@ -560,40 +668,39 @@ class DQNConfig:
     """Dueling architecture V(s) + A(s, a) - mean A (lesson 07)."""
 
     def __post_init__(self) -> None:
-        def need(ok: bool, name: str, allowed: str) -> None:
-            if not ok:
-                raise ValueError(f"{name} must be {allowed}, got {getattr(self, name)!r}")
+        def check(name: str, as_type: Callable[..., Any], *bounds: Any, **options: Any) -> None:
+            # validate one field and store it as a plain Python value (see helpers.validation)
+            object.__setattr__(self, name, as_type(getattr(self, name), name, *bounds, **options))
 
-        def is_int(x: Any) -> bool:
-            return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
-
-        def is_num(x: Any) -> bool:
-            return isinstance(x, (int, float, np.number)) and not isinstance(x, bool)
-
-        need(is_int(self.batch_size) and self.batch_size >= 1, "batch_size", "an integer >= 1")
-        need(is_num(self.gamma) and 0 < self.gamma <= 1, "gamma", "in (0, 1]")
-        need(is_num(self.eps_start) and 0 <= self.eps_start <= 1, "eps_start", "in [0, 1]")
-        need(is_num(self.eps_end) and 0 <= self.eps_end <= self.eps_start, "eps_end",
-             "in [0, eps_start]")
-        need(is_num(self.eps_decay) and self.eps_decay > 0, "eps_decay", "> 0")
-        need(is_num(self.tau) and 0 < self.tau <= 1, "tau", "in (0, 1]")
-        need(is_num(self.lr) and self.lr > 0, "lr", "> 0")
-        need(is_int(self.memory_size) and self.memory_size >= 1, "memory_size", "an integer >= 1")
-        need(not self.use_replay or self.memory_size >= self.batch_size, "memory_size",
-             f">= batch_size ({self.batch_size}) when use_replay is True")
-        need(is_int(self.hidden) and self.hidden >= 1, "hidden", "an integer >= 1")
-        need(is_num(self.weight_decay) and self.weight_decay >= 0, "weight_decay", ">= 0")
-        need(self.loss in ("smooth_l1", "mse"), "loss", "'smooth_l1' or 'mse'")
-        need(self.grad_clip_value is None or (is_num(self.grad_clip_value)
-             and self.grad_clip_value > 0), "grad_clip_value", "> 0 or None")
-        need(self.grad_clip_norm is None or (is_num(self.grad_clip_norm)
-             and self.grad_clip_norm > 0), "grad_clip_norm", "> 0 or None")
-        need(is_int(self.train_every) and self.train_every >= 1, "train_every", "an integer >= 1")
-        need(self.learning_starts is None or (is_int(self.learning_starts)
-             and self.learning_starts >= 1), "learning_starts", "an integer >= 1 or None")
-        need(self.target_update in ("soft", "hard"), "target_update", "'soft' or 'hard'")
-        need(is_int(self.target_update_every) and self.target_update_every >= 1,
-             "target_update_every", "an integer >= 1")
+        check("batch_size", as_int, 1)
+        check("gamma", as_float, 0, 1, low_open=True)
+        check("eps_start", as_float, 0, 1)
+        check("eps_end", as_float, 0, self.eps_start, why="at most eps_start")
+        check("eps_decay", as_float, 0, low_open=True)
+        check("tau", as_float, 0, 1, low_open=True)
+        check("lr", as_float, 0, low_open=True)
+        check("memory_size", as_int, 1)
+        check("hidden", as_int, 1)
+        check("amsgrad", as_bool)
+        check("weight_decay", as_float, 0)
+        check("loss", one_of, LOSSES)
+        check("grad_clip_value", as_float, 0, low_open=True, none_ok=True)
+        check("grad_clip_norm", as_float, 0, low_open=True, none_ok=True)
+        check("train_every", as_int, 1)
+        check("use_replay", as_bool)
+        check("use_target_network", as_bool)
+        check("target_update", one_of, ("soft", "hard"))
+        check("target_update_every", as_int, 1)
+        check("double_dqn", as_bool)
+        check("dueling", as_bool)
+        if self.use_replay:
+            check("memory_size", as_int, self.batch_size, why="the memory must hold a batch")
+            # the first gradient step needs a full batch; later than memory_size would never come
+            check("learning_starts", as_int, self.batch_size, self.memory_size, none_ok=True,
+                  why="from batch_size to memory_size")
+        else:  # the memory holds only the newest transition
+            check("learning_starts", as_int, 1, 1, none_ok=True,
+                  why="without replay the memory holds one transition")
 
     def epsilon(self, step: int) -> float:
         """Exploration rate after ``step`` env steps: ``end + (start - end) exp(-step / decay)``."""
@@ -629,31 +736,47 @@ def make_q_network(config: DQNConfig, n_observations: int, n_actions: int) -> nn
 # --------------------------------------------------------------------------- evaluation
 
 
-def _make_env(env_id: str, **kwargs: Any) -> gym.Env:
-    """``gym.make`` with a clear error for unknown ids and non-discrete action spaces."""
+def make_env(env_id: str, **kwargs: Any) -> gym.Env:
+    """``gym.make(env_id, **kwargs)`` for an environment the DQN code can handle.
+
+    That is: a registered gymnasium id, a discrete action space numbered from 0 (one
+    Q-value per action) and vector observations, shape ``(n_observations,)``.
+
+    Raises:
+        ValueError: naming what is wrong, instead of gymnasium's traceback.
+    """
     if not isinstance(env_id, str):
         raise ValueError(f"env_id must be a registered gymnasium id (a string), got {env_id!r}")
     try:
         env = gym.make(env_id, **kwargs)
     except gym.error.Error as exc:
-        raise ValueError(
-            f"env_id must be a registered gymnasium id, got {env_id!r} ({exc})"
-        ) from exc
-    if not isinstance(env.action_space, gym.spaces.Discrete):
+        raise ValueError(f"env_id must be a registered gymnasium id, got {env_id!r} ({exc})"
+                         ) from None
+    actions, observations = env.action_space, env.observation_space
+    problem = None
+    if not isinstance(actions, gym.spaces.Discrete) or actions.start != 0:
+        problem = f"a discrete action space numbered from 0; {env_id!r} has {actions}"
+    elif observations.shape is None or len(observations.shape) != 1:
+        problem = f"vector observations; {env_id!r} has {observations}"
+    if problem is not None:
         env.close()
-        raise ValueError(
-            f"env_id must name an environment with a discrete action space; {env_id!r} has "
-            f"{env.action_space}"
-        )
+        raise ValueError(f"env_id must name an environment with {problem}")
     return env
 
 
 def solved_threshold(env_id: str) -> float | None:
     """The environment's ``reward_threshold`` (475 for CartPole-v1), if it has one."""
-    return gym.spec(env_id).reward_threshold
+    if not isinstance(env_id, str):
+        raise ValueError(f"env_id must be a registered gymnasium id (a string), got {env_id!r}")
+    try:
+        return gym.spec(env_id).reward_threshold
+    except gym.error.Error as exc:
+        raise ValueError(f"env_id must be a registered gymnasium id, got {env_id!r} ({exc})"
+                         ) from None
 
 
 @torch.no_grad()
+@restoring_torch_state()  # it sets torch up as train_dqn does; put back on return
 def evaluate(
     q_network: nn.Module,
     env_id: str = "CartPole-v1",
@@ -666,35 +789,74 @@ def evaluate(
     seed always give the same returns. The episodes run side by side, one batched
     forward pass per step for all still-running episodes. CartPole-v1 counts as
     *solved* when the mean over 20 episodes is at least 475
-    (``env.spec.reward_threshold``).
+    (``env.spec.reward_threshold``). The network is put in eval mode for the
+    episodes and back in the mode it was in afterwards, even after an error.
+
+    Like :func:`train_dqn`, it runs with one torch thread and denormals flushed
+    (:func:`helpers.runtime.set_cpu_threads`) and puts both settings back afterwards:
+    torch's default of one thread per core made it up to 80 times slower on a busy
+    machine.
 
     Returns:
         A float array of shape ``(n_episodes,)``.
+
+    Raises:
+        ValueError: for a bad argument; a network whose input or output size does not
+            fit the environment; or one whose Q-values are NaN or infinite -- its weights
+            have diverged, and ``argmax`` would quietly pick action 0 for NaN.
     """
-    if not isinstance(n_episodes, int) or n_episodes < 1:
-        raise ValueError(f"n_episodes must be an integer >= 1, got {n_episodes!r}")
-    envs = [_make_env(env_id) for _ in range(n_episodes)]
-    device = next(q_network.parameters()).device
+    if not isinstance(q_network, nn.Module):
+        raise ValueError(f"q_network must be a torch.nn.Module, got {type(q_network).__name__}")
+    n_episodes = as_int(n_episodes, "n_episodes", 1)
+    seed = as_int(seed, "seed", 0)
+    set_cpu_threads(1)
+    envs = [make_env(env_id)]
+    envs += [make_env(env_id) for _ in range(n_episodes - 1)]
+    n_actions = int(envs[0].action_space.n)
+    parameter = next(q_network.parameters(), None)
+    device = torch.device("cpu") if parameter is None else parameter.device
     was_training = q_network.training
     q_network.eval()
-    observations = [env.reset(seed=seed + i)[0] for i, env in enumerate(envs)]
-    returns = np.zeros(n_episodes)
-    running = list(range(n_episodes))
-    while running:
-        states = torch.as_tensor(np.array([observations[i] for i in running]),
-                                 dtype=torch.float32, device=device)
-        actions = q_network(states).argmax(dim=1).tolist()  # (n_running,)
-        still_running = []
-        for i, action in zip(running, actions, strict=True):
-            observations[i], reward, terminated, truncated, _ = envs[i].step(action)
-            returns[i] += reward
-            if not (terminated or truncated):
-                still_running.append(i)
-        running = still_running
-    for env in envs:
-        env.close()
-    q_network.train(was_training)
+    try:
+        observations = [env.reset(seed=seed + i)[0] for i, env in enumerate(envs)]
+        returns = np.zeros(n_episodes)
+        running = list(range(n_episodes))
+        while running:
+            states = torch.as_tensor(np.array([observations[i] for i in running]),
+                                     dtype=torch.float32, device=device)
+            q_values = _checked_q_values(q_network, states, env_id, n_actions)
+            actions = q_values.argmax(dim=1).tolist()  # (n_running,)
+            still_running = []
+            for i, action in zip(running, actions, strict=True):
+                observations[i], reward, terminated, truncated, _ = envs[i].step(action)
+                returns[i] += reward
+                if not (terminated or truncated):
+                    still_running.append(i)
+            running = still_running
+    finally:
+        for env in envs:
+            env.close()
+        q_network.train(was_training)
     return returns
+
+
+def _checked_q_values(
+    q_network: nn.Module, states: torch.Tensor, env_id: str, n_actions: int
+) -> torch.Tensor:
+    """``q_network(states)``, shape ``(B, n_actions)``, or a ValueError saying what is wrong."""
+    try:
+        q_values = q_network(states)
+    except RuntimeError as exc:  # e.g. a first layer of another input size
+        raise ValueError(f"q_network cannot take {env_id}'s observations (shape "
+                         f"{tuple(states.shape[1:])}): {exc}") from None
+    if not isinstance(q_values, torch.Tensor) or q_values.shape != (len(states), n_actions):
+        shape = tuple(q_values.shape) if isinstance(q_values, torch.Tensor) else q_values
+        raise ValueError(f"q_network must output one Q-value per action of {env_id}, shape "
+                         f"(batch, {n_actions}), got {shape}")
+    if not torch.isfinite(q_values).all():
+        raise ValueError("q_network outputs NaN or infinite Q-values: its weights have "
+                         "diverged, so its greedy policy is meaningless")
+    return q_values
 
 
 # --------------------------------------------------------------------------- training
@@ -702,7 +864,13 @@ def evaluate(
 
 @dataclass
 class DQNResult:
-    """What :func:`train_dqn` returns: the trained network and the story of its training."""
+    """What :func:`train_dqn` returns: the trained network and the story of its training.
+
+    When training stops early -- interrupted, diverged, or a callback raised -- the
+    exception carries the result so far in ``.result``: every list holds what
+    happened up to that point (the episode in progress is not in
+    ``episode_durations``; ``total_steps`` counts its steps).
+    """
 
     policy_net: nn.Module
     """The trained online network (the best evaluated one if ``keep_best``)."""
@@ -741,6 +909,63 @@ class DQNResult:
         return self.total_steps / self.train_seconds if self.train_seconds > 0 else float("nan")
 
 
+class TrainingDiverged(FloatingPointError):
+    """:func:`train_dqn` stopped because the loss or the weights became NaN or infinite.
+
+    The message says at which step and what to change. :attr:`result` holds the run
+    so far: its ``losses`` end with the non-finite one, and with ``keep_best`` its
+    ``policy_net`` is the best evaluated network (evaluated, so finite); ``final_net``
+    is the diverged one. :attr:`step` is the env step at which it was noticed.
+    """
+
+    def __init__(self, message: str, result: DQNResult, step: int) -> None:
+        super().__init__(message)
+        self.result = result
+        self.step = step
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """:func:`train_dqn` was interrupted: Ctrl-C, or the stop button in Jupyter.
+
+    It is a ``KeyboardInterrupt``, so "Run All" still stops at that cell. :attr:`result`
+    holds the run so far; in Jupyter, take it back in the next cell with
+    ``result = sys.last_value.result`` (in a script: ``except TrainingInterrupted as e``).
+    """
+
+    def __init__(self, message: str, result: DQNResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+_SO_FAR = "the run so far is in this exception's .result (in Jupyter: sys.last_value.result)"
+
+
+def _diverged(result: DQNResult, step: int, what: str) -> TrainingDiverged:
+    """The error for a run whose loss or weights stopped being finite numbers."""
+    config = result.config
+    advice = [f"a smaller lr (this run: {config.lr:g})"]
+    if config.grad_clip_value is None and config.grad_clip_norm is None:
+        advice.append("gradient clipping (e.g. grad_clip_norm=10)")
+    if config.loss == "mse":
+        advice.append("the Huber loss (loss='smooth_l1'), whose gradient is bounded")
+    return TrainingDiverged(
+        f"training diverged at env step {step} (gradient step {len(result.losses)}): {what}. "
+        f"Try {' or '.join(advice)}; {_SO_FAR}", result, step)
+
+
+def _as_device(device: Any) -> torch.device:
+    """``torch.device(device)``, refusing names torch does not know and absent GPUs."""
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device must be 'cpu', 'cuda' or a torch.device, got {device!r}"
+                         ) from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device must be 'cpu': this machine has no CUDA GPU")
+    return device
+
+
+@restoring_torch_state()  # torch's RNG, threads and denormal flushing: put back on return
 def train_dqn(
     config: DQNConfig | None = None,
     env_id: str = "CartPole-v1",
@@ -779,33 +1004,51 @@ def train_dqn(
         device: ``None`` picks CUDA when present, else the CPU.
         num_threads: torch CPU threads (1 is fastest for networks this small).
 
+    Integer arguments accept NumPy integers too (never ``True``/``False``).
+
     Returns:
         A :class:`DQNResult`.
+
+    Raises:
+        ValueError: for a bad argument, before anything runs.
+        TrainingDiverged: when the loss or the weights become NaN or infinite (the
+            loss is checked at every gradient step, the weights before every
+            evaluation and at the end), with the run so far in ``.result``.
+        TrainingInterrupted: on Ctrl-C or Jupyter's stop button; a ``KeyboardInterrupt``
+            with the run so far in ``.result`` (in Jupyter: ``sys.last_value.result``).
+        An exception raised by ``callback`` passes through, with the run so far in
+        its ``.result`` too.
+
+    Global state: while it runs, it seeds torch's global random number generator,
+    uses ``num_threads`` threads and flushes denormal floats to zero (see
+    :func:`helpers.runtime.set_cpu_threads`); when it returns or raises, all three
+    are put back as they were (:func:`helpers.runtime.restoring_torch_state`), so
+    ``torch.randn(3)`` after it gives what it would have given without it. The
+    environment and the progress bar are closed however training ends.
     """
     config = DQNConfig() if config is None else config
     if not isinstance(config, DQNConfig):
         raise ValueError(f"config must be a DQNConfig, got {type(config).__name__}")
-    if not isinstance(num_episodes, int) or num_episodes < 1:
-        raise ValueError(f"num_episodes must be an integer >= 1, got {num_episodes!r}")
-    if max_steps is not None and (not isinstance(max_steps, int) or max_steps < 1):
-        raise ValueError(f"max_steps must be an integer >= 1 or None, got {max_steps!r}")
-    if eval_every is not None and (not isinstance(eval_every, int) or eval_every < 1):
-        raise ValueError(f"eval_every must be an integer >= 1 or None, got {eval_every!r}")
+    num_episodes = as_int(num_episodes, "num_episodes", 1)
+    seed = as_seed(seed)
+    max_steps = as_int(max_steps, "max_steps", 1, none_ok=True)
+    eval_every = as_int(eval_every, "eval_every", 1, none_ok=True)
+    eval_episodes = as_int(eval_episodes, "eval_episodes", 1)
+    stop_when_solved = as_bool(stop_when_solved, "stop_when_solved")
+    keep_best = as_bool(keep_best, "keep_best")
+    progress = as_bool(progress, "progress")
+    num_threads = as_int(num_threads, "num_threads", 1)
+    if callback is not None and not callable(callback):
+        raise ValueError(f"callback must be a function callback(episode, durations) or None, "
+                         f"got {callback!r}")
+    device = pick_device() if device is None else _as_device(device)
     if (stop_when_solved or keep_best) and eval_every is None:
         raise ValueError("eval_every must be set when stop_when_solved or keep_best is used")
-    if not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    env = _make_env(env_id)
     threshold = solved_threshold(env_id)
     if stop_when_solved and threshold is None:
         raise ValueError(f"env_id {env_id!r} has no reward_threshold, so it cannot be 'solved'")
-    if env.observation_space.shape is None or len(env.observation_space.shape) != 1:
-        raise ValueError(f"env_id must have vector observations; {env_id!r} has "
-                         f"{env.observation_space}")
-
+    env = make_env(env_id)
     set_cpu_threads(num_threads)
-    device = pick_device() if device is None else torch.device(device)
-
     # --- reproducibility: one seed for everything random in the run
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)  # epsilon-greedy coin flips
@@ -845,95 +1088,118 @@ def train_dqn(
     train_start = time.perf_counter()
     eval_time = 0.0
     stop = False
-    for episode in range(num_episodes):
-        if episode > 0:
-            observation, _ = env.reset()
-        for t in range(1, 10**9):
-            # --- act: epsilon-greedy on Q(s, .; theta)
-            epsilon = config.epsilon(steps_done)
-            result.epsilons.append(epsilon)
-            steps_done += 1
-            if rng.random() > epsilon:
-                with torch.no_grad():
-                    state = torch.from_numpy(observation)  # (n_obs,)
-                    if device.type != "cpu":
-                        state = state.to(device)
-                    action = int(policy_net(state).argmax())  # Q(s, .) has shape (n_actions,)
-            else:
-                action = int(env.action_space.sample())
-            next_observation, reward, terminated, truncated, _ = env.step(action)
-            memory.push(observation, action, reward, next_observation, terminated)
-            observation = next_observation
-
-            # --- learn: one gradient step on a minibatch
-            if len(memory) >= learning_starts and steps_done % config.train_every == 0:
-                batch = memory.sample(batch_size)
-                if backprop_by_hand:  # bit for bit the gradients of the branch below, faster
-                    loss, q_sa = dqn_loss_backward(policy_net, bootstrap_net, batch,
-                                                   config.gamma, config.double_dqn, config.loss)
+    try:
+        for episode in range(num_episodes):
+            if episode > 0:
+                observation, _ = env.reset()
+            for t in range(1, 10**9):
+                # --- act: epsilon-greedy on Q(s, .; theta)
+                epsilon = config.epsilon(steps_done)
+                result.epsilons.append(epsilon)
+                steps_done += 1
+                if rng.random() > epsilon:
+                    with torch.no_grad():
+                        # (n_obs,); float32 even where the environment gives float64
+                        state = torch.from_numpy(np.asarray(observation, dtype=np.float32))
+                        if device.type != "cpu":
+                            state = state.to(device)
+                        action = int(policy_net(state).argmax())  # Q(s, .): (n_actions,)
                 else:
-                    loss, q_sa = dqn_loss(policy_net, bootstrap_net, batch, config.gamma,
-                                          config.double_dqn, config.loss)
-                    grad.zero_()
-                    loss.backward()  # gradients accumulate into `grad`
-                if config.grad_clip_value is not None:  # every element into [-c, c]
-                    grad.clamp_(-config.grad_clip_value, config.grad_clip_value)
-                if config.grad_clip_norm is not None:  # the whole vector to norm <= c
-                    grad.mul_(torch.clamp(config.grad_clip_norm / (grad.norm() + 1e-6), max=1.0))
-                optimizer.step()
-                result.losses.append(loss.item())
-                result.mean_q.append(q_sa.mean().item())
+                    action = int(env.action_space.sample())
+                next_observation, reward, terminated, truncated, _ = env.step(action)
+                memory._write(observation, action, reward, next_observation, terminated)
+                observation = next_observation
 
-            # --- update the target network
-            if config.use_target_network:
-                if config.target_update == "soft":  # theta_tgt <- tau theta + (1-tau) theta_tgt
-                    theta_target.lerp_(theta, config.tau)
-                elif steps_done % config.target_update_every == 0:
-                    theta_target.copy_(theta)
+                # --- learn: one gradient step on a minibatch
+                if len(memory) >= learning_starts and steps_done % config.train_every == 0:
+                    batch = memory.sample(batch_size)
+                    if backprop_by_hand:  # bit for bit the gradients below, faster
+                        loss, q_sa = dqn_loss_backward(policy_net, bootstrap_net, batch,
+                                                       config.gamma, config.double_dqn,
+                                                       config.loss)
+                    else:
+                        loss, q_sa = dqn_loss(policy_net, bootstrap_net, batch, config.gamma,
+                                              config.double_dqn, config.loss)
+                        grad.zero_()
+                        loss.backward()  # gradients accumulate into `grad`
+                    if config.grad_clip_value is not None:  # every element into [-c, c]
+                        grad.clamp_(-config.grad_clip_value, config.grad_clip_value)
+                    if config.grad_clip_norm is not None:  # the whole vector to norm <= c
+                        grad.mul_(torch.clamp(config.grad_clip_norm / (grad.norm() + 1e-6),
+                                              max=1.0))
+                    optimizer.step()
+                    loss_value = loss.item()
+                    result.losses.append(loss_value)
+                    result.mean_q.append(q_sa.mean().item())
+                    if not math.isfinite(loss_value):  # costs nothing: the loss is logged
+                        raise _diverged(result, steps_done, f"the loss is {loss_value}")
 
-            # --- evaluate the greedy policy now and then
-            if eval_every is not None and steps_done % eval_every == 0:
-                eval_start = time.perf_counter()
-                mean_return = float(evaluate(policy_net, env_id, eval_episodes, seed=10_000).mean())
-                eval_time += time.perf_counter() - eval_start
-                result.eval_steps.append(steps_done)
-                result.eval_returns.append(mean_return)
-                if result.best_eval_return is None or mean_return >= result.best_eval_return:
-                    result.best_eval_return, result.best_eval_step = mean_return, steps_done
-                    if keep_best:
-                        best_state = {k: v.clone() for k, v in policy_net.state_dict().items()}
-                solved = threshold is not None and mean_return >= threshold
-                if solved and result.solved_step is None:
-                    result.solved_step = steps_done
-                    result.solved_seconds = time.perf_counter() - train_start - eval_time
-                    stop = stop_when_solved
+                # --- update the target network
+                if config.use_target_network:
+                    if config.target_update == "soft":
+                        theta_target.lerp_(theta, config.tau)  # tau theta + (1-tau) theta_tgt
+                    elif steps_done % config.target_update_every == 0:
+                        theta_target.copy_(theta)
 
-            done = terminated or truncated or stop
-            if max_steps is not None and steps_done >= max_steps:
-                done = stop = True
-            if done:
-                result.episode_durations.append(t)
+                # --- evaluate the greedy policy now and then
+                if eval_every is not None and steps_done % eval_every == 0:
+                    if not torch.isfinite(theta).all():  # never evaluate, or keep, NaNs
+                        raise _diverged(result, steps_done, "the weights are NaN or infinite")
+                    eval_start = time.perf_counter()
+                    mean_return = float(evaluate(policy_net, env_id, eval_episodes,
+                                                 seed=10_000).mean())
+                    eval_time += time.perf_counter() - eval_start
+                    result.eval_steps.append(steps_done)
+                    result.eval_returns.append(mean_return)
+                    best = result.best_eval_return
+                    if best is None or mean_return >= best:
+                        result.best_eval_return, result.best_eval_step = mean_return, steps_done
+                        if keep_best:
+                            best_state = {k: v.clone()
+                                          for k, v in policy_net.state_dict().items()}
+                    solved = threshold is not None and mean_return >= threshold
+                    if solved and result.solved_step is None:
+                        result.solved_step = steps_done
+                        result.solved_seconds = time.perf_counter() - train_start - eval_time
+                        stop = stop_when_solved
+
+                done = terminated or truncated or stop
+                if max_steps is not None and steps_done >= max_steps:
+                    done = stop = True
+                if done:
+                    result.episode_durations.append(t)
+                    break
+            if bar is not None:
+                recent = result.episode_durations[-100:]
+                bar.set_postfix(duration=t, mean100=f"{sum(recent) / len(recent):.0f}",
+                                refresh=False)
+                bar.update(1)
+            if callback is not None:
+                callback(episode, result.episode_durations)
+            if stop:
                 break
+        if not torch.isfinite(theta).all():  # the last gradient step's loss is unchecked
+            raise _diverged(result, steps_done, "the weights are NaN or infinite")
+    except KeyboardInterrupt:
+        raise TrainingInterrupted(f"training interrupted at env step {steps_done}; "
+                                  f"{_SO_FAR}", result) from None
+    except Exception as exc:
+        if not hasattr(exc, "result"):  # e.g. from the callback; TrainingDiverged has one
+            exc.result = result
+            exc.add_note(f"train_dqn stopped at env step {steps_done}; {_SO_FAR}")
+        raise
+    finally:
         if bar is not None:
-            recent = result.episode_durations[-100:]
-            bar.set_postfix(duration=t, mean100=f"{sum(recent) / len(recent):.0f}", refresh=False)
-            bar.update(1)
-        if callback is not None:
-            callback(episode, result.episode_durations)
-        if stop:
-            break
-
-    if bar is not None:
-        bar.close()
-    env.close()
-    result.total_steps = steps_done
-    result.eval_seconds = eval_time
-    result.train_seconds = time.perf_counter() - train_start - eval_time
-    result.final_net = policy_net
-    if keep_best and best_state is not None:
-        result.final_net = make_q_network(config, n_observations, n_actions).to(device)
-        result.final_net.load_state_dict(policy_net.state_dict())
-        policy_net.load_state_dict(best_state)
+            bar.close()
+        env.close()
+        result.total_steps = steps_done
+        result.eval_seconds = eval_time
+        result.train_seconds = time.perf_counter() - train_start - eval_time
+        result.final_net = policy_net
+        if keep_best and best_state is not None:
+            result.final_net = make_q_network(config, n_observations, n_actions).to(device)
+            result.final_net.load_state_dict(policy_net.state_dict())
+            policy_net.load_state_dict(best_state)
     return result
 
 
@@ -947,10 +1213,28 @@ def save_checkpoint(path: str | os.PathLike, net: nn.Module, config: DQNConfig) 
 
     The file is written to a temporary name in the same folder and then renamed
     over ``path``, so a crash mid-write never leaves a half-written checkpoint.
+
+    Raises:
+        ValueError: if ``net`` is not the network ``config`` describes (a
+            :class:`DuelingDQN` exactly when ``config.dueling``, ``config.hidden``
+            units wide), if its weights are NaN or infinite (a diverged network), or
+            if ``path`` is a folder.
     """
     path = Path(path)
+    if not isinstance(config, DQNConfig):
+        raise ValueError(f"config must be a DQNConfig, got {type(config).__name__}")
     if not isinstance(net, (DQN, DuelingDQN)):
         raise ValueError(f"net must be a DQN or DuelingDQN, got {type(net).__name__}")
+    wanted = DuelingDQN if config.dueling else DQN
+    if not isinstance(net, wanted) or net.layer1.out_features != config.hidden:
+        raise ValueError(
+            f"net must be the network config describes, a {wanted.__name__} with hidden="
+            f"{config.hidden}; got a {type(net).__name__} with hidden={net.layer1.out_features}"
+        )
+    if not all(torch.isfinite(p).all() for p in net.parameters()):
+        raise ValueError("net has NaN or infinite weights (training diverged); not saved")
+    if path.is_dir():
+        raise ValueError(f"path must name a file, but {path} is a folder")
     head = net.layer3 if isinstance(net, DQN) else net.advantage_head
     payload = {
         "format": _CHECKPOINT_FORMAT,
@@ -975,7 +1259,15 @@ def save_checkpoint(path: str | os.PathLike, net: nn.Module, config: DQNConfig) 
 
 
 def load_checkpoint(path: str | os.PathLike) -> tuple[nn.Module, DQNConfig]:
-    """Load ``(net, config)`` saved by :func:`save_checkpoint` (``weights_only=True``)."""
+    """Load ``(net, config)`` saved by :func:`save_checkpoint`.
+
+    The file is read with ``weights_only=True``: tensors and plain Python values only,
+    so a file crafted to run code when unpickled is refused, never executed.
+
+    Raises:
+        FileNotFoundError: if there is no file at ``path``.
+        ValueError: if the file is not a checkpoint written by :func:`save_checkpoint`.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
@@ -987,8 +1279,13 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[nn.Module, DQNConfig]:
         config = DQNConfig(**{k: v for k, v in payload["config"].items() if k in known})
         net = make_q_network(config, payload["n_observations"], payload["n_actions"])
         net.load_state_dict(payload["state_dict"])
-    except FileNotFoundError:
-        raise
     except Exception as exc:
-        raise ValueError(f"checkpoint {path} is corrupt or not a DQN checkpoint: {exc}") from exc
+        if isinstance(exc, pickle.UnpicklingError) and "Weights only load failed" in str(exc):
+            # torch's message goes on to suggest weights_only=False: exactly what not to do
+            reason = ("it holds Python objects other than tensors and plain values, which "
+                      "save_checkpoint never writes, and unpickling them could run any code")
+        else:
+            reason = str(exc)
+        raise ValueError(f"checkpoint {path} is corrupt or not a DQN checkpoint: {reason}"
+                         ) from None
     return net, config

@@ -9,6 +9,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 
+from helpers.validation import as_int
+
 __all__ = [
     "moving_average",
     "plot_durations",
@@ -25,18 +27,24 @@ def moving_average(values: Sequence[float], window: int) -> np.ndarray:
 
     Element ``i`` is the mean of ``values[max(0, i - window + 1) : i + 1]``, so the
     curve starts at the first episode instead of after ``window`` episodes.
+
+    Each window is summed on its own, so a NaN or a huge value affects only the
+    windows that contain it (a running cumulative sum would carry a NaN into every
+    later window, and a 1e17 would swamp the rounding of its neighbours').
     """
-    if not isinstance(window, (int, np.integer)) or window < 1:
-        raise ValueError(f"window must be an integer >= 1, got {window!r}")
+    window = as_int(window, "window", 1)
     x = np.asarray(values, dtype=float)
     if x.ndim != 1:
         raise ValueError(f"values must be one-dimensional, got shape {x.shape}")
     if x.size == 0:
         return x
-    csum = np.cumsum(np.insert(x, 0, 0.0))
-    idx = np.arange(1, x.size + 1)
-    start = np.maximum(0, idx - window)
-    return (csum[idx] - csum[start]) / (idx - start)
+    ends = np.arange(1, x.size + 1)  # window i is x[starts[i] : ends[i]]
+    starts = np.maximum(0, ends - window)
+    # np.add.reduceat(y, [a0, b0, a1, b1, ...]) returns sum(y[a0:b0]), (something from
+    # b0 to a1), sum(y[a1:b1]), ...: every other entry is a window's sum, in one C loop.
+    # The 0 appended to x only makes the last index, x.size, a valid one.
+    sums = np.add.reduceat(np.append(x, 0.0), np.stack([starts, ends], axis=1).ravel())[::2]
+    return sums / (ends - starts)
 
 
 def plot_durations(
@@ -114,10 +122,8 @@ class LivePlot:
         title: str = "Training: episode durations",
         threshold: float | None = None,
     ) -> None:
-        if not isinstance(every, int) or every < 1:
-            raise ValueError(f"every must be an integer >= 1, got {every!r}")
-        self.every = every
-        self.window = window
+        self.every = as_int(every, "every", 1)
+        self.window = as_int(window, "window", 1)
         self.title = title
         self.threshold = threshold
         self.fig, self.ax = plt.subplots(figsize=(8, 4))

@@ -14,26 +14,34 @@ the same random stream, so a whole run is reproducible from that one call.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import torch
 
-__all__ = ["seed_everything", "pick_device", "set_cpu_threads"]
+from helpers.validation import as_bool, as_int, as_seed
+
+__all__ = [
+    "seed_everything",
+    "pick_device",
+    "set_cpu_threads",
+    "denormals_flushed",
+    "restoring_torch_state",
+]
 
 
 def seed_everything(seed: int) -> np.random.Generator:
     """Seed ``random``, NumPy and torch, and return a fresh NumPy ``Generator``.
 
     Args:
-        seed: a non-negative integer.
+        seed: an integer in ``[0, 2**64 - 1]`` (NumPy integers too).
 
     Returns:
         ``numpy.random.default_rng(seed)``, the generator lessons pass around
         explicitly instead of using global state.
     """
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    seed = int(seed)
+    seed = as_seed(seed)
     random.seed(seed)
     np.random.seed(seed % 2**32)  # noqa: NPY002 -- the legacy global generator, for code that uses it
     torch.manual_seed(seed)
@@ -71,8 +79,45 @@ def set_cpu_threads(num_threads: int = 1, flush_denormal: bool = True) -> None:
     in the series comes out identical with and without it. It applies to the
     calling thread, NumPy included, until changed again.
     """
-    if not isinstance(num_threads, int) or num_threads < 1:
-        raise ValueError(f"num_threads must be an integer >= 1, got {num_threads!r}")
+    num_threads = as_int(num_threads, "num_threads", 1)
+    flush_denormal = as_bool(flush_denormal, "flush_denormal")
     if torch.get_num_threads() != num_threads:
         torch.set_num_threads(num_threads)
-    torch.set_flush_denormal(bool(flush_denormal))
+    torch.set_flush_denormal(flush_denormal)
+
+
+def denormals_flushed() -> bool:
+    """Whether the calling thread flushes denormal floats to zero (see :func:`set_cpu_threads`).
+
+    Torch can set this but not report it, so we ask the CPU: 1e-39 is a float32
+    denormal, which survives the conversion only when flushing is off.
+    """
+    return torch.tensor([1e-39]).mul_(1.0).item() == 0.0
+
+
+@contextmanager
+def restoring_torch_state() -> Iterator[None]:
+    """Run a block, then put back the torch settings it may change for the whole kernel.
+
+    Three settings: the state of torch's global random number generator (the CPU
+    one, which ``torch.manual_seed`` seeds and new networks draw their initial
+    weights from), the number of CPU threads, and the flushing of denormals.
+    :func:`helpers.dqn.train_dqn` runs inside it, so that training seeds and sets
+    torch up as it needs without touching the notebook's own settings::
+
+        torch.manual_seed(1)
+        with restoring_torch_state():
+            torch.manual_seed(0)
+            ...
+        torch.rand(1)  # the same number as right after torch.manual_seed(1)
+    """
+    rng_state = torch.get_rng_state()
+    num_threads = torch.get_num_threads()
+    flushed = denormals_flushed()
+    try:
+        yield
+    finally:
+        torch.set_rng_state(rng_state)
+        if torch.get_num_threads() != num_threads:
+            torch.set_num_threads(num_threads)
+        torch.set_flush_denormal(flushed)

@@ -22,6 +22,8 @@ import numpy as np
 from gymnasium.spaces import Discrete
 from gymnasium.utils import seeding
 
+from helpers.validation import as_float, as_int
+
 __all__ = [
     "tabular_model",
     "bellman_backup",
@@ -38,16 +40,21 @@ __all__ = [
 ]
 
 
-def _check_gamma(gamma: float) -> float:
-    if not isinstance(gamma, (int, float, np.floating)) or not 0.0 < float(gamma) <= 1.0:
-        raise ValueError(f"gamma must be in (0, 1], got {gamma!r}")
-    return float(gamma)
+def _check_sweep_args(gamma: Any, theta: Any, max_iterations: Any) -> tuple[float, float, int]:
+    """The arguments shared by the iterative solvers, checked (see helpers.validation)."""
+    return (as_float(gamma, "gamma", 0, 1, low_open=True),
+            as_float(theta, "theta", 0, low_open=True),
+            as_int(max_iterations, "max_iterations", 1))
 
 
-def _check_theta(theta: float) -> float:
-    if not isinstance(theta, (int, float, np.floating)) or not float(theta) > 0.0:
-        raise ValueError(f"theta must be > 0, got {theta!r}")
-    return float(theta)
+def _not_converged(what: str, max_iterations: int, delta: float, theta: float,
+                   gamma: float) -> ValueError:
+    advice = ("gamma = 1 converges only when every episode terminates: use gamma < 1, or "
+              if gamma == 1.0 else "")
+    return ValueError(
+        f"{what} did not converge in max_iterations = {max_iterations} sweeps (the last "
+        f"changed V by {delta:.3g}, theta = {theta:g}); {advice}raise max_iterations or theta"
+    )
 
 
 def tabular_model(env: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -115,15 +122,14 @@ def value_iteration(
             converges only if every policy eventually terminates; otherwise a
             ``ValueError`` is raised after ``max_iterations`` sweeps.
         theta: stopping tolerance, > 0.
-        max_iterations: most sweeps to run.
+        max_iterations: most sweeps to run, an integer >= 1.
         return_deltas: also return the list of ``max |Delta V|`` per sweep.
 
     Returns:
         ``(V, Q)`` with shapes ``(n_states,)`` and ``(n_states, n_actions)``, and the
         list of deltas when ``return_deltas`` is true.
     """
-    gamma = _check_gamma(gamma)
-    theta = _check_theta(theta)
+    gamma, theta, max_iterations = _check_sweep_args(gamma, theta, max_iterations)
     T, R = tabular_model(env)
     V = np.zeros(T.shape[0])
     deltas: list[float] = []
@@ -136,10 +142,7 @@ def value_iteration(
         if delta < theta:
             break
     else:
-        raise ValueError(
-            f"value iteration did not converge in {max_iterations} sweeps with gamma={gamma}; "
-            "gamma = 1 converges only when every episode terminates, use gamma < 1"
-        )
+        raise _not_converged("value iteration", max_iterations, delta, theta, gamma)
     Q = bellman_backup(T, R, V, gamma)
     if return_deltas:
         return V, Q, deltas
@@ -163,12 +166,12 @@ def policy_evaluation(
         policy: array ``(n_states, n_actions)`` of probabilities; each row sums to 1.
         gamma: discount factor in (0, 1] (1 only if the policy always terminates).
         theta: stopping tolerance, > 0.
+        max_iterations: most sweeps to run, an integer >= 1.
 
     Returns:
         ``V`` of shape ``(n_states,)``.
     """
-    gamma = _check_gamma(gamma)
-    theta = _check_theta(theta)
+    gamma, theta, max_iterations = _check_sweep_args(gamma, theta, max_iterations)
     T, R = tabular_model(env)
     policy = np.asarray(policy, dtype=float)
     if policy.shape != R.shape:
@@ -184,10 +187,7 @@ def policy_evaluation(
         V = V_new
         if delta < theta:
             return V
-    raise ValueError(
-        f"policy evaluation did not converge in {max_iterations} sweeps with gamma={gamma}; "
-        "gamma = 1 converges only when the policy always terminates, use gamma < 1"
-    )
+    raise _not_converged("policy evaluation", max_iterations, delta, theta, gamma)
 
 
 def greedy_policy(Q: np.ndarray) -> np.ndarray:
@@ -224,8 +224,7 @@ def finite_horizon_evaluation(env: Any, policy: np.ndarray, horizon: int) -> np.
     Returns:
         ``V_H`` of shape ``(n_states,)``.
     """
-    if not isinstance(horizon, (int, np.integer)) or isinstance(horizon, bool) or horizon < 1:
-        raise ValueError(f"horizon must be an integer >= 1, got {horizon!r}")
+    horizon = as_int(horizon, "horizon", 1)
     T, R = tabular_model(env)
     policy = np.asarray(policy, dtype=float)
     if policy.shape != R.shape:
@@ -235,7 +234,7 @@ def finite_horizon_evaluation(env: Any, policy: np.ndarray, horizon: int) -> np.
     if np.any(policy < 0) or not np.allclose(policy.sum(axis=1), 1.0, atol=1e-8):
         raise ValueError("policy rows must be probabilities: non-negative and summing to 1")
     V = np.zeros(T.shape[0])
-    for _ in range(int(horizon)):
+    for _ in range(horizon):
         V = np.sum(policy * bellman_backup(T, R, V, 1.0), axis=1)
     return V
 
@@ -254,20 +253,6 @@ def finite_horizon_evaluation(env: Any, policy: np.ndarray, horizon: int) -> np.
 # ---------------------------------------------------------------------------------------
 
 EpsilonSchedule = float | Callable[[int], float]
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-
-
-def _is_positive_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1
-
-
-def _check_epsilon(epsilon: Any, name: str = "epsilon") -> float:
-    if not _is_number(epsilon) or not 0.0 <= float(epsilon) <= 1.0:
-        raise ValueError(f"{name} must be in [0, 1], got {epsilon!r}")
-    return float(epsilon)
 
 
 def epsilon_greedy(
@@ -302,7 +287,7 @@ def epsilon_greedy(
     Returns:
         The chosen action, an ``int`` in ``0 .. n_actions-1``.
     """
-    epsilon = _check_epsilon(epsilon)
+    epsilon = as_float(epsilon, "epsilon", 0, 1)
     if not isinstance(rng, np.random.Generator):
         raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
     q_values = np.asarray(q_values, dtype=float)
@@ -325,11 +310,8 @@ def linear_decay(start: float, end: float, n_episodes: int) -> Callable[[int], f
     It reaches ``end`` at episode ``n_episodes`` and stays there. Pass it as the
     ``epsilon`` of :func:`q_learning` or :func:`sarsa` for a decaying exploration rate.
     """
-    if not _is_number(start) or not _is_number(end):
-        raise ValueError(f"start and end must be numbers, got {start!r} and {end!r}")
-    if not _is_positive_int(n_episodes):
-        raise ValueError(f"n_episodes must be an integer >= 1, got {n_episodes!r}")
-    start, end, n = float(start), float(end), int(n_episodes)
+    start, end = as_float(start, "start"), as_float(end, "end")
+    n = as_int(n_episodes, "n_episodes", 1)
 
     def schedule(episode: int) -> float:
         return start + (end - start) * min(1.0, episode / n)
@@ -366,9 +348,8 @@ def agent_rng(seed: int) -> np.random.Generator:
     ``epsilon_greedy(Q[s], epsilon, agent_rng(seed))`` with ``env.reset(seed=seed)`` and
     ``env.step`` makes exactly the choices the learners make.
     """
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    return np.random.default_rng(np.random.SeedSequence(int(seed)).spawn(1)[0])
+    seed = as_int(seed, "seed", 0)
+    return np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
 
 
 def _uniform_draws(rng: np.random.Generator, block_size: int = 4096) -> Callable[[], float]:
@@ -535,23 +516,17 @@ class _TrainingRun:
                 "such as FrozenLake-v1 or CliffWalking-v1), "
                 f"got {observation_space} and {action_space}"
             )
-        if not _is_positive_int(n_episodes):
-            raise ValueError(f"n_episodes must be an integer >= 1, got {n_episodes!r}")
-        if not _is_number(alpha) or not 0.0 < float(alpha) <= 1.0:
-            raise ValueError(f"alpha must be in (0, 1], got {alpha!r}")
-        self.gamma = _check_gamma(gamma)
+        n_episodes = as_int(n_episodes, "n_episodes", 1)
+        alpha = as_float(alpha, "alpha", 0, 1, low_open=True)
+        self.gamma = as_float(gamma, "gamma", 0, 1, low_open=True)
         if not callable(epsilon):
-            epsilon = _check_epsilon(epsilon)
-        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-        if not _is_number(initial_value) or not np.isfinite(initial_value):
-            raise ValueError(f"initial_value must be a finite number, got {initial_value!r}")
+            epsilon = as_float(epsilon, "epsilon", 0, 1)
+        seed = as_int(seed, "seed", 0)
+        initial_value = as_float(initial_value, "initial_value")
         if max_episode_steps is None:
             max_episode_steps = getattr(getattr(env, "spec", None), "max_episode_steps", None)
-        elif not _is_positive_int(max_episode_steps):
-            raise ValueError(
-                f"max_episode_steps must be None or an integer >= 1, got {max_episode_steps!r}"
-            )
+        else:
+            max_episode_steps = as_int(max_episode_steps, "max_episode_steps", 1)
         n_states, n_actions = int(observation_space.n), int(action_space.n)
         if q_star is not None:
             q_star = np.asarray(q_star, dtype=float)
@@ -591,13 +566,8 @@ class _TrainingRun:
         if not callable(self._epsilon):
             epsilon = self._epsilon
         else:
-            value = self._epsilon(episode)
-            if not _is_number(value) or not 0.0 <= float(value) <= 1.0:
-                raise ValueError(
-                    f"epsilon schedule returned {value!r} for episode {episode}; "
-                    "epsilon must be in [0, 1]"
-                )
-            epsilon = float(value)
+            epsilon = as_float(self._epsilon(episode), f"epsilon (the schedule's value for "
+                               f"episode {episode})", 0, 1)
         self.epsilons[episode] = epsilon
         return epsilon
 

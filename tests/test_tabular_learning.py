@@ -390,5 +390,5 @@ def test_epsilon_greedy_bad_input(q_values, epsilon, rng, match):
 def test_linear_decay_bad_input():
     with pytest.raises(ValueError, match="n_episodes"):
         linear_decay(1.0, 0.1, 0)
-    with pytest.raises(ValueError, match="start and end"):
+    with pytest.raises(ValueError, match="start must be a finite number"):
         linear_decay("1", 0.1, 10)
