@@ -18,6 +18,12 @@ def correct_by_indexing(rewards, next_q_online, next_q_target, terminated, gamma
     return torch.where(terminated.bool(), rewards, rewards + gamma * next_value)
 
 
+def correct_float64(rewards, next_q_online, next_q_target, terminated, gamma):
+    """Also correct: computed in float64."""
+    return correct(rewards.double(), next_q_online.double(), next_q_target.double(),
+                   terminated.double(), gamma)
+
+
 def vanilla(rewards, next_q_online, next_q_target, terminated, gamma):
     return rewards + gamma * (1 - terminated) * next_q_target.max(dim=1).values
 
@@ -62,7 +68,7 @@ def stub(rewards, next_q_online, next_q_target, terminated, gamma):
     raise NotImplementedError
 
 
-@pytest.mark.parametrize("fn", [correct, correct_by_indexing])
+@pytest.mark.parametrize("fn", [correct, correct_by_indexing, correct_float64])
 def test_correct_implementations_pass(fn, capsys):
     check_double_dqn_target(fn)
     assert "Correct" in capsys.readouterr().out

@@ -260,3 +260,79 @@ def test_soft_update_check_accepts_correct(fn, capsys):
 def test_soft_update_check_catches_mistakes(fn, hint):
     with pytest.raises(ExerciseError, match=hint):
         check_soft_update(fn)
+
+
+def soft_update_data_copy(target_net, online_net, tau):
+    """Also correct: writes through .data, in place."""
+    for target_param, param in zip(target_net.parameters(), online_net.parameters(),
+                                   strict=True):
+        target_param.data.copy_(tau * param.data + (1.0 - tau) * target_param.data)
+
+
+def soft_update_mul_add(target_net, online_net, tau):
+    """Also correct: two in-place steps."""
+    with torch.no_grad():
+        for target_param, param in zip(target_net.parameters(), online_net.parameters(),
+                                       strict=True):
+            target_param.mul_(1.0 - tau).add_(param, alpha=tau)
+
+
+def soft_update_rebinds_data(target_net, online_net, tau):
+    """The issue's example: `p.data = ...` rebinds the storage (an optimizer, or the
+    trainer's one weight vector, keeps the old memory and never sees the update)."""
+    for target_param, param in zip(target_net.parameters(), online_net.parameters(),
+                                   strict=True):
+        target_param.data = tau * param.data + (1.0 - tau) * target_param.data
+
+
+def soft_update_vector_to_parameters(target_net, online_net, tau):
+    """Rebinds too: torch's vector_to_parameters assigns .data."""
+    from torch.nn.utils import parameters_to_vector, vector_to_parameters
+
+    new = tau * parameters_to_vector(online_net.parameters()) + (1.0 - tau) * (
+        parameters_to_vector(target_net.parameters()))
+    vector_to_parameters(new.detach(), target_net.parameters())
+
+
+def soft_update_lesson_tau(target_net, online_net, tau):
+    """Uses the lesson's TAU = 0.005 instead of the argument."""
+    soft_update_lerp(target_net, online_net, 0.005)
+
+
+def soft_update_first_layer_only(target_net, online_net, tau):
+    with torch.no_grad():
+        for target_param, param in list(zip(target_net.parameters(), online_net.parameters(),
+                                            strict=True))[:2]:
+            target_param.lerp_(param, tau)
+
+
+@pytest.mark.parametrize("fn", [soft_update_data_copy, soft_update_mul_add])
+def test_soft_update_check_accepts_other_forms(fn, capsys):
+    check_soft_update(fn)
+    assert "Correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fn, hint", [
+    (soft_update_rebinds_data, "rebinds"),
+    (soft_update_vector_to_parameters, "rebinds"),
+    (soft_update_lesson_tau, "tau \\* online"),
+    (soft_update_first_layer_only, "layer 1 weight was not updated"),
+])
+def test_soft_update_check_catches_more_mistakes(fn, hint):
+    with pytest.raises(ExerciseError, match=hint):
+        check_soft_update(fn)
+
+
+def test_soft_update_by_rebinding_never_reaches_a_flat_weight_vector():
+    """Why rebinding is wrong in this series: the trainer keeps all weights in one vector
+    (helpers.dqn.flatten_parameters); an update that rebinds .data never reaches it, an
+    in-place one does."""
+    from helpers.dqn import DQN, flatten_parameters
+
+    for update, reaches in ((soft_update_rebinds_data, False), (soft_update_lerp, True)):
+        torch.manual_seed(0)
+        online, target = DQN(4, 2), DQN(4, 2)
+        flat, _ = flatten_parameters(target)
+        before = flat.clone()
+        update(target, online, 0.5)
+        assert torch.equal(flat, before) is not reaches

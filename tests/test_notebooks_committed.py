@@ -7,6 +7,7 @@ Executing the notebooks themselves is nbval's job (see pyproject.toml).
 """
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -96,26 +97,92 @@ def test_key_takeaways_and_exercises(notebook):
     assert "Exercise" in markdown
 
 
+CHECK_CALL = re.compile(r"^(check_\w+)\((\w+)\)$")
+
+
+def _nbgrader(cell):
+    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+
+
+def _defines(cell, name):
+    return cell["cell_type"] == "code" and re.search(
+        rf"^\s*(def|class)\s+{re.escape(name)}\b", _source(cell), re.M) is not None
+
+
+def _errors(cell):
+    return [o for o in cell.get("outputs", []) if o["output_type"] == "error"]
+
+
+def _stream_text(cell):
+    return "".join("".join(o.get("text", "")) for o in cell.get("outputs", [])
+                   if o["output_type"] == "stream")
+
+
 def test_exercise_pattern(notebook):
-    """stub -> check (raises-exception) -> hidden solution -> the same check, passing."""
+    """stub -> check (an nbgrader test cell, tagged raises-exception, showing the stub's
+    hint) -> the reference solution under another name, in a collapsed nbgrader solution
+    cell that ends with the same check on it, which passes. No cell redefines the
+    learner's function, so after Run All the learner's check still tests the learner's code.
+    """
     _, nb = notebook
     cells = nb["cells"]
-    first_checks = [i for i, c in enumerate(cells) if "raises-exception" in _tags(c)]
-    assert first_checks, "at least one exercise check cell tagged raises-exception"
-    for i in first_checks:
-        check = _source(cells[i]).strip()
-        assert "check_" in check, "the tagged cell calls a check from helpers.checks"
-        rest = cells[i + 1 :]
-        hidden = [
-            j for j, c in enumerate(rest)
-            if c["cell_type"] == "code" and _source_hidden(c)
-        ]
-        assert hidden, f"a collapsed reference solution follows the check {check!r}"
-        after = rest[hidden[0] + 1 :]
-        again = [c for c in after if c["cell_type"] == "code" and _source(c).strip() == check]
-        assert again, f"the check {check!r} is repeated after the solution"
-        for output in again[0].get("outputs", []):
-            assert output["output_type"] != "error", f"the repeated check {check!r} must pass"
+    checks = [i for i, c in enumerate(cells) if c["cell_type"] == "code"
+              and not _nbgrader(c).get("solution") and CHECK_CALL.match(_source(c).strip())]
+    assert checks, "at least one exercise check"
+    grade_ids = [_nbgrader(c)["grade_id"] for c in cells if _nbgrader(c)]
+    assert len(grade_ids) == len(set(grade_ids)), "nbgrader grade_ids are unique"
+    for i in checks:
+        cell = cells[i]
+        check, learner = CHECK_CALL.match(_source(cell).strip()).groups()
+        assert "raises-exception" in _tags(cell), f"{check}({learner}) is tagged raises-exception"
+        meta = _nbgrader(cell)
+        assert meta.get("grade") and meta.get("locked") and meta.get("points", 0) > 0, (
+            f"{check}({learner}) is an nbgrader test cell")
+        assert meta.get("solution") is False and meta.get("schema_version") == 3
+        definers = [j for j, c in enumerate(cells) if _defines(c, learner)]
+        assert len(definers) == 1 and definers[0] < i, (
+            f"{learner} is defined once, before its check (never by a solution)")
+        errors = _errors(cell)
+        hint = errors and errors[0]["ename"] == "ExerciseError" and "Hint:" in errors[0]["evalue"]
+        assert hint, f"{check}({learner}) shows the hint for the unwritten stub, it does not pass"
+        pattern = re.compile(rf"^{check}\((reference_\w+|Reference\w+)\)$", re.M)
+        refs = [c for c in cells[i + 1 :] if _nbgrader(c).get("solution")
+                and pattern.search(_source(c))]
+        assert refs, f"a reference solution follows {check}({learner}) and is checked"
+        ref = refs[0]
+        source = _source(ref).strip()
+        assert source.startswith("### BEGIN SOLUTION") and source.endswith("### END SOLUTION")
+        assert _source_hidden(ref), "the reference solution is collapsed"
+        assert not _errors(ref) and "Correct!" in _stream_text(ref), (
+            f"the reference passes {check}")
+
+
+def test_solution_marks_only_in_solution_cells(notebook):
+    _, nb = notebook
+    for cell in nb["cells"]:
+        text = _source(cell)
+        if "BEGIN SOLUTION" in text or "END SOLUTION" in text:
+            assert _nbgrader(cell).get("solution"), f"a solution region in:\n{text[:200]}"
+        meta = _nbgrader(cell)
+        if meta.get("solution"):
+            assert meta.get("schema_version") == 3 and meta.get("grade_id")
+            # nbgrader: code solutions are not graded themselves (their checks are), and a
+            # written answer (markdown) must be a graded cell
+            assert bool(meta.get("grade")) == (cell["cell_type"] == "markdown")
+            assert "points" in meta or not meta.get("grade")
+
+
+def test_every_question_has_an_answer(notebook):
+    """A "Think about it" cell is followed by its answers, in solution cells (left out of
+    the student edition)."""
+    _, nb = notebook
+    cells = nb["cells"]
+    for i, cell in enumerate(cells):
+        if cell["cell_type"] == "markdown" and "Think about it" in _source(cell):
+            answers = cells[i + 1] if i + 1 < len(cells) else {}
+            assert _nbgrader(answers).get("solution") and answers["cell_type"] == "markdown", (
+                "the questions are followed by an answer cell")
+            assert "Answers" in _source(answers)
 
 
 def test_no_machine_paths_in_outputs(notebook):

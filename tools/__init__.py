@@ -1,0 +1,1 @@
+"""Maintenance tools of the series: the student edition (`editions`) and its test run."""
