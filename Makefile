@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test execute lint bench install clean
+.PHONY: lab test test-numerics execute lint bench install clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,11 +22,32 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
+## The notebooks and the learning tests again, on a second floating-point path.
+## MKL_CBWR=COMPATIBLE makes MKL pick other kernels, so every DQN run takes another trajectory,
+## as it would on another learner's CPU: every claim must still hold. Another path:
+## make test-numerics NUMERICS="ATEN_CPU_CAPABILITY=default"
+NUMERICS ?= MKL_CBWR=COMPATIBLE
+test-numerics: install
+	env $(NUMERICS) $(BIN)/python -m pytest notebooks tests/test_learning.py
+
 ## Re-execute every notebook in place so the committed outputs are fresh.
 execute: install
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.timeout=600 --ExecutePreprocessor.kernel_name=python3 \
 		--ExecutePreprocessor.store_widget_state=True notebooks/[0-9]*.ipynb
+
+## The student edition: the lessons without solutions, in student/ (your work there is kept;
+## make student FORCE=1 writes it anew). The committed notebooks are the instructor edition.
+.PHONY: student test-student
+student: install
+	$(BIN)/python tools/editions.py student --out student $(if $(FORCE),--force)
+
+## Run the student edition top to bottom with nbval: every exercise check must show its hint
+## (the stubs are unwritten) and every other cell must run.
+test-student: install
+	rm -rf build/student
+	$(BIN)/python tools/editions.py student --out build/student
+	$(BIN)/python -m pytest -p tools.student_run build/student
 
 lint: install
 	$(BIN)/ruff check .
