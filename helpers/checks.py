@@ -401,11 +401,11 @@ def _q_update_cases() -> list[tuple[str, Any, tuple]]:
     Q = rng.uniform(-1.0, 1.0, size=(5, 3))
     Q[3] = [0.2, 1.5, -0.4]                       # next state with a clear best action
     cliff_like = rng.uniform(-20.0, -5.0, size=(4, 4))
-    worked = np.array([[0.5, 0.0, 0.0, 0.0], [0.2, 0.6, 0.4, 0.1]])  # lesson 02, section 1
+    worked = np.array([[0.5, 0.0, 0.0, 0.0], [0.2, 0.6, 0.4, 0.1]])  # lesson 02, section 2
     return [
-        ("section 1's worked example (Q(0, 0) = 0.5, r = 0, s' = 1, alpha = 0.1, "
+        ("the lesson's worked example (Q(0, 0) = 0.5, r = 0, s' = 1, alpha = 0.1, "
          "gamma = 0.99; TD error 0.094)", worked, (0, 0, 0.0, 1, False, 0.1, 0.99)),
-        ("section 1's fall into a hole (the same step, terminated; new Q(0, 0) = 0.45)",
+        ("the lesson's fall into a hole (the same step, terminated; new Q(0, 0) = 0.45)",
          worked, (0, 0, 0.0, 1, True, 0.1, 0.99)),
         ("a non-terminal step (s=1, a=2, r=1, s'=3, alpha=0.1, gamma=0.9)",
          Q, (1, 2, 1.0, 3, False, 0.1, 0.9)),
@@ -492,7 +492,7 @@ def check_q_learning_update(fn: Callable[..., Any]) -> None:
         if not np.isclose(got_error, expected_error, rtol=RTOL, atol=ATOL):
             fail(f"on {name}: the table is right but the returned number is not the TD error "
                  "(td_target - Q[state, action], measured *before* the update)")
-    passed("the Q-learning update matches on 8 transitions: section 1's two worked examples, "
+    passed("the Q-learning update matches on 8 transitions: the lesson's two worked examples, "
            "ordinary, terminal, a self-loop, alpha = gamma = 1, and CliffWalking-like rewards.")
 
 
@@ -1152,19 +1152,23 @@ def _sample_ids(buffer: Any, batch_size: int, obs_dim: int, case: str) -> list[i
         if got.shape != expected[name]:
             fail(f"{case}: sample({batch_size}) returned {name} of shape {got.shape}, "
                  f"expected {expected[name]}")
-    ids = []
-    for row in range(batch_size):
-        i = int(round(rewards[row]))
-        if i < 1:
-            fail(f"{case}: sample returned a row that was never pushed (reward {rewards[row]:g}"
-                 "): draw indices only among the rows already filled, not the whole capacity")
-        state, action, _, next_state, term = _transition(i, obs_dim)
-        if not (np.allclose(states[row], state) and np.allclose(next_states[row], next_state)
-                and actions[row] == action and terminated[row] == float(term)):
-            fail(f"{case}: in row {row} of a sampled batch the fields come from different "
-                 "transitions (or were stored in the wrong place): use one set of indices "
-                 "for all five fields, and write all five fields of a transition to the same row")
-        ids.append(i)
+    ids = [int(round(reward)) for reward in rewards]
+    if min(ids) < 1:
+        row = int(np.argmin(ids))
+        fail(f"{case}: sample returned a row that was never pushed (reward {rewards[row]:g}"
+             "): draw indices only among the rows already filled, not the whole capacity")
+    # what each row must hold if it is transition ids[row] (all rows compared at once)
+    wanted = [_transition(i, obs_dim) for i in ids]  # (state, action, reward, next, term)
+    want_states, want_actions, _, want_next, want_term = (
+        np.array(field, dtype=float) for field in zip(*wanted, strict=True))
+    aligned = (np.isclose(states, want_states).all(axis=1)
+               & np.isclose(next_states, want_next).all(axis=1)
+               & (actions == want_actions) & (terminated == want_term))
+    if not aligned.all():
+        row = int(np.argmin(aligned))
+        fail(f"{case}: in row {row} of a sampled batch the fields come from different "
+             "transitions (or were stored in the wrong place): use one set of indices "
+             "for all five fields, and write all five fields of a transition to the same row")
     return ids
 
 

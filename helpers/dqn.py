@@ -44,6 +44,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from helpers.display import finish
 from helpers.runtime import pick_device, restoring_torch_state, set_cpu_threads
 from helpers.validation import as_bool, as_float, as_int, as_seed, one_of
 
@@ -53,6 +54,7 @@ __all__ = [
     "Transition",
     "ReplayMemory",
     "Batch",
+    "StepInfo",
     "ReplayBuffer",
     "td_target",
     "dqn_loss",
@@ -862,6 +864,31 @@ def _checked_q_values(
 # --------------------------------------------------------------------------- training
 
 
+class StepInfo(NamedTuple):
+    """What ``train_dqn(on_step=...)`` hands its hook after every gradient step.
+
+    The networks and tensors are the live ones: read them (``policy_net(states)``
+    under ``torch.no_grad()``, ``.clone()`` what you keep), never change them.
+    """
+
+    step: int
+    """Env steps taken so far (the transition just stored is number ``step``)."""
+    episode: int
+    """The episode in progress, counted from 0."""
+    policy_net: nn.Module
+    """The online network Q(s, a; theta), just updated."""
+    target_net: nn.Module
+    """The target network Q(s, a; theta^-), just updated (soft or hard)."""
+    batch: Batch
+    """The minibatch this gradient step learned from."""
+    loss: float
+    """The minibatch loss before the update."""
+    q_sa: torch.Tensor
+    """Q(s, a; theta) of the minibatch before the update, shape (B,), detached."""
+    epsilon: float
+    """The exploration rate of this env step."""
+
+
 @dataclass
 class DQNResult:
     """What :func:`train_dqn` returns: the trained network and the story of its training.
@@ -903,6 +930,11 @@ class DQNResult:
     """The replay buffer at the end of training (for inspection)."""
     final_net: nn.Module | None = None
     """The online network at the last step (a separate copy when ``keep_best`` is used)."""
+
+    @property
+    def episode_end_steps(self) -> np.ndarray:
+        """The env step at which each training episode ended (the x-axis of training plots)."""
+        return np.cumsum(np.asarray(self.episode_durations, dtype=np.int64))
 
     @property
     def steps_per_second(self) -> float:
@@ -977,6 +1009,7 @@ def train_dqn(
     stop_when_solved: bool = False,
     keep_best: bool = False,
     callback: Callable[[int, list[int]], None] | None = None,
+    on_step: Callable[[StepInfo], None] | None = None,
     progress: bool = False,
     device: torch.device | str | None = None,
     num_threads: int = 1,
@@ -1000,7 +1033,12 @@ def train_dqn(
         keep_best: return the network of the best evaluation instead of the last.
         callback: called as ``callback(episode, episode_durations)`` after every
             episode (e.g. a :class:`helpers.plotting.LivePlot`).
-        progress: show a tqdm progress bar over episodes.
+        on_step: called as ``on_step(info)`` after every gradient step (after the
+            optimizer step and the target-network update), with a :class:`StepInfo`: the
+            networks, the minibatch, the loss. Use it to record what happens inside
+            training; a hook that only reads leaves the run bit for bit unchanged.
+        progress: show a progress bar counting env steps (its total is ``max_steps``
+            when given); it ends at 100 % whenever training ends normally.
         device: ``None`` picks CUDA when present, else the CPU.
         num_threads: torch CPU threads (1 is fastest for networks this small).
 
@@ -1041,6 +1079,8 @@ def train_dqn(
     if callback is not None and not callable(callback):
         raise ValueError(f"callback must be a function callback(episode, durations) or None, "
                          f"got {callback!r}")
+    if on_step is not None and not callable(on_step):
+        raise ValueError(f"on_step must be a function on_step(info) or None, got {on_step!r}")
     device = pick_device() if device is None else _as_device(device)
     if (stop_when_solved or keep_best) and eval_every is None:
         raise ValueError("eval_every must be set when stop_when_solved or keep_best is used")
@@ -1080,9 +1120,9 @@ def train_dqn(
     best_state: dict[str, torch.Tensor] | None = None
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from helpers.display import progress_bar
 
-        bar = tqdm(total=num_episodes, desc="episodes", unit="ep", mininterval=0.5)
+        bar = progress_bar(total=max_steps, desc="env steps", unit="step")
 
     steps_done = 0
     train_start = time.perf_counter()
@@ -1111,7 +1151,9 @@ def train_dqn(
                 observation = next_observation
 
                 # --- learn: one gradient step on a minibatch
-                if len(memory) >= learning_starts and steps_done % config.train_every == 0:
+                learned = (len(memory) >= learning_starts
+                           and steps_done % config.train_every == 0)
+                if learned:
                     batch = memory.sample(batch_size)
                     if backprop_by_hand:  # bit for bit the gradients below, faster
                         loss, q_sa = dqn_loss_backward(policy_net, bootstrap_net, batch,
@@ -1140,6 +1182,9 @@ def train_dqn(
                         theta_target.lerp_(theta, config.tau)  # tau theta + (1-tau) theta_tgt
                     elif steps_done % config.target_update_every == 0:
                         theta_target.copy_(theta)
+                if on_step is not None and learned:
+                    on_step(StepInfo(steps_done, episode, policy_net, target_net, batch,
+                                     loss_value, q_sa.detach(), epsilon))
 
                 # --- evaluate the greedy policy now and then
                 if eval_every is not None and steps_done % eval_every == 0:
@@ -1170,16 +1215,18 @@ def train_dqn(
                     result.episode_durations.append(t)
                     break
             if bar is not None:
-                recent = result.episode_durations[-100:]
-                bar.set_postfix(duration=t, mean100=f"{sum(recent) / len(recent):.0f}",
-                                refresh=False)
-                bar.update(1)
+                recent = result.episode_durations[-20:]
+                bar.set_postfix_str(f"episode {episode + 1}, last 20 episodes' mean "
+                                    f"{sum(recent) / len(recent):.0f}", refresh=False)
+                bar.update(steps_done - bar.n)
             if callback is not None:
                 callback(episode, result.episode_durations)
             if stop:
                 break
         if not torch.isfinite(theta).all():  # the last gradient step's loss is unchecked
             raise _diverged(result, steps_done, "the weights are NaN or infinite")
+        if bar is not None:  # ended normally (budget, solved, or out of episodes)
+            finish(bar)
     except KeyboardInterrupt:
         raise TrainingInterrupted(f"training interrupted at env step {steps_done}; "
                                   f"{_SO_FAR}", result) from None
@@ -1190,7 +1237,7 @@ def train_dqn(
         raise
     finally:
         if bar is not None:
-            bar.close()
+            bar.close()  # after an error or an interrupt the bar stays red, short of 100 %
         env.close()
         result.total_steps = steps_done
         result.eval_seconds = eval_time

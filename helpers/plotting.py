@@ -3,13 +3,18 @@ grid-world value heatmaps with policy arrows."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 
-from helpers.validation import as_int
+from helpers.validation import as_float, as_int, one_of
+
+if TYPE_CHECKING:
+    from helpers.bands import Band
 
 __all__ = [
     "moving_average",
@@ -19,6 +24,7 @@ __all__ = [
     "plot_grid_values",
     "FROZENLAKE_ARROWS",
     "CLIFFWALKING_ARROWS",
+    "plot_q_triangles",  # lesson 01
 ]
 
 
@@ -54,37 +60,73 @@ def plot_durations(
     title: str = "Episode durations",
     threshold: float | None = None,
     label: str | None = None,
+    x: str = "steps",
+    reference: Band | None = None,
 ) -> Axes:
     """Plot episode durations and their ``window``-episode moving average.
 
+    With a ``reference`` band (:func:`helpers.bands.load_band`), the band of 20 reference
+    runs is drawn underneath, and the smooth line is the same statistic as the band's: the
+    mean duration of the episodes that ended in the last ``reference.window`` env steps,
+    so your run and the band compare like for like.
+
     Args:
         durations: length of each episode, in steps (for CartPole, also the return).
-        window: width of the moving average.
+        window: width of the moving average, in episodes.
         ax: axes to draw on; a new figure is made when ``None``.
         title: the plot's title.
         threshold: if given, a dashed horizontal line (e.g. CartPole's solved score 475).
         label: prefix for the legend entries (useful when overlaying runs).
+        x: ``"steps"`` (default) puts each episode at the env step at which it ended, the
+            x-axis every DQN training plot of the series uses (runs of different episode
+            lengths line up, and a budget is counted in env steps); ``"episodes"`` numbers
+            the episodes 1, 2, ...
+        reference: a :class:`helpers.bands.Band` to draw underneath (needs ``x="steps"``).
 
     Returns:
         The axes drawn on.
+
+    Raises:
+        ValueError: if ``x`` is neither ``"steps"`` nor ``"episodes"``, or a reference band
+            is asked for with ``x="episodes"``.
     """
+    x = one_of(x, "x", ("steps", "episodes"))
+    if reference is not None and x != "steps":
+        raise ValueError('x must be "steps" when a reference band is drawn (bands are over '
+                         "env steps)")
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4))
-    episodes = np.arange(1, len(durations) + 1)
+    values = np.asarray(durations, dtype=float)
+    if x == "steps":
+        positions = np.cumsum(values)
+        ax.set_xlabel("Environment step")
+    else:
+        positions = np.arange(1, len(values) + 1)
+        ax.set_xlabel("Episode")
     prefix = f"{label}: " if label else ""
-    (raw,) = ax.plot(episodes, durations, alpha=0.35, lw=1, label=f"{prefix}duration")
-    if len(durations):
+    if reference is not None:
+        reference.draw(ax)
+    (raw,) = ax.plot(positions, values, alpha=0.35, lw=1, label=f"{prefix}episode duration")
+    if len(values) and reference is None:
         ax.plot(
-            episodes,
-            moving_average(durations, window),
+            positions,
+            moving_average(values, window),
             color=raw.get_color(),
             lw=2,
-            label=f"{prefix}{window}-episode mean",
+            label=f"{prefix}mean of the last {window} episodes",
         )
+    elif len(values):
+        from helpers.curves import durations_vs_steps
+
+        last = int(positions[-1])
+        grid = np.arange(min(int(reference.steps[0]), last), last + 1,
+                         int(reference.steps[1] - reference.steps[0]))
+        ax.plot(grid, durations_vs_steps(values.astype(np.int64), grid, reference.window),
+                color=raw.get_color(), lw=2,
+                label=f"{prefix}mean over the last {reference.window:,} env steps")
     if threshold is not None:
         ax.axhline(threshold, color="k", ls="--", lw=1, label=f"solved ({threshold:g})")
     ax.set_title(title)
-    ax.set_xlabel("Episode")
     ax.set_ylabel("Duration (steps)")
     ax.legend(loc="upper left", fontsize="small")
     ax.grid(alpha=0.3)
@@ -104,31 +146,49 @@ def in_notebook() -> bool:
 class LivePlot:
     """One inline figure of episode durations that redraws itself during training.
 
-    Use it as the ``callback`` of a training loop: call it with the list of
-    durations after each episode. Every ``every`` episodes it redraws the same
-    figure through an IPython display handle, so the notebook shows one plot that
-    changes -- no stream of new figures, no flicker from clearing the output.
-    Call :meth:`close` at the end to draw the final state; that last picture
-    stays in the cell's output (and in the committed notebook).
+    Use it as the ``callback`` of a training loop: call it with the list of durations
+    after each episode. About every ``interval`` seconds it redraws the same figure
+    through an IPython display handle, so the notebook shows one plot that changes --
+    no stream of new figures, no flicker from clearing the output. Redrawing costs time
+    (about a tenth of a second), so it never takes more than a tenth of the training
+    time: when a redraw is slow, the next waits longer. Call :meth:`close` at the end to
+    draw the final state; that last picture stays in the cell's output (and in the
+    committed notebook). The x-axis is env steps, as in :func:`plot_durations`.
 
     Outside a notebook (a script, a test) nothing is displayed; the figure is
     still kept up to date in :attr:`fig` so it can be saved with ``fig.savefig``.
+
+    Args:
+        interval: seconds between redraws (at least).
+        window: width of the moving average, in episodes.
+        title: the plot's title.
+        threshold: a dashed horizontal line, e.g. CartPole's solved score 475.
+        every: redraw every this many episodes instead of on a time cadence (for
+            tests and for loops whose episodes take long).
+        reference: a :class:`helpers.bands.Band` drawn under the run, so you see at once
+            whether your run is typical (see :func:`plot_durations`).
     """
 
     def __init__(
         self,
-        every: int = 10,
+        interval: float = 1.0,
         window: int = 100,
         title: str = "Training: episode durations",
         threshold: float | None = None,
+        every: int | None = None,
+        reference: Band | None = None,
     ) -> None:
-        self.every = as_int(every, "every", 1)
+        self.interval = as_float(interval, "interval", 0.0)
+        self.every = as_int(every, "every", 1, none_ok=True)
         self.window = as_int(window, "window", 1)
         self.title = title
         self.threshold = threshold
+        self.reference = reference
         self.fig, self.ax = plt.subplots(figsize=(8, 4))
         self._durations: list[float] = []
         self._handle = None
+        self._next_redraw = time.perf_counter() + self.interval
+        self.redraws = 0
         if in_notebook():
             from IPython.display import display
 
@@ -138,20 +198,31 @@ class LivePlot:
         plt.close(self.fig)
 
     def __call__(self, episode: int, durations: Sequence[float]) -> None:
-        """Record ``durations`` (all episodes so far); redraw every ``every`` episodes."""
+        """Record ``durations`` (all episodes so far); redraw when it is time."""
         self._durations = list(durations)
-        if (episode + 1) % self.every == 0:
+        if self.every is not None:
+            due = (episode + 1) % self.every == 0
+        else:
+            due = time.perf_counter() >= self._next_redraw
+        if due:
             self.redraw()
 
     def redraw(self) -> None:
+        start = time.perf_counter()
         self.ax.clear()
         plot_durations(
             self._durations, window=self.window, ax=self.ax, title=self.title,
-            threshold=self.threshold,
+            threshold=self.threshold, reference=self.reference,
         )
+        if self.reference is not None:  # the whole budget of the reference runs in view
+            right = max(self.reference.max_steps, sum(self._durations))
+            self.ax.set_xlim(0, right)
         self.fig.tight_layout()
         if self._handle is not None:
             self._handle.update(self.fig)
+        self.redraws += 1
+        cost = time.perf_counter() - start
+        self._next_redraw = time.perf_counter() + max(self.interval, 9.0 * cost)
 
     def close(self) -> None:
         """Draw the final state; the figure stays in the output."""
@@ -187,6 +258,7 @@ def plot_grid_values(
     vmax: float | None = None,
     colorbar: bool = True,
     fmt: str = ".2f",
+    state_labels: bool = False,
 ) -> Axes:
     """Draw state values of a grid world as a heatmap, optionally with the policy as arrows.
 
@@ -217,6 +289,8 @@ def plot_grid_values(
         vmin, vmax: limits of the colour scale (share them across subplots to compare).
         colorbar: add a colour bar labelled "value".
         fmt: format spec for the annotated values.
+        state_labels: write each state's index (``s = 6``: "6") small in the cell's
+            bottom-left corner, so prose that names states can be followed on the plot.
 
     Returns:
         The axes drawn on.
@@ -303,6 +377,12 @@ def plot_grid_values(
                 ha="center", va="center", fontsize="small",
                 color="black" if luminance > 0.5 else "white", zorder=4,
             )
+        if state_labels:
+            ax.text(
+                col - 0.45, row + 0.45, str(s), ha="left", va="bottom", fontsize="x-small",
+                color="black", zorder=5,
+                bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "alpha": 0.6, "lw": 0},
+            )
         if special and s in special:
             ax.text(
                 col - 0.42, row - 0.42, special[s], ha="left", va="top", fontsize="small",
@@ -317,4 +397,138 @@ def plot_grid_values(
     ax.set_title(title)
     if colorbar:
         ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="value")
+    return ax
+
+
+# lesson 01 ------------------------------------------------------------------------------
+
+
+def plot_q_triangles(
+    q_values: np.ndarray,
+    shape: tuple[int, int],
+    ax: Axes | None = None,
+    title: str = "",
+    cmap: str = "viridis",
+    vmin: float | None = None,
+    vmax: float | None = None,
+    special: Mapping[int, str] | None = None,
+    action_arrows: Mapping[int, str] = FROZENLAKE_ARROWS,
+    terminal: Iterable[int] = (),
+    colorbar: bool = True,
+    fmt: str = ".2f",
+    state_labels: bool = True,
+    tol: float = 1e-9,
+) -> Axes:
+    """Draw action values of a grid world: each cell cut into one triangle per action.
+
+    The triangle of action ``a`` points the way ``a`` pushes the agent (``action_arrows``)
+    and is coloured and labelled with ``Q(s, a)``; the best action (all of them, when
+    several are within ``tol`` of the best) is outlined and written in bold. Where
+    :func:`plot_grid_values` shows one number per state (``V``), this shows the
+    ``n_actions`` numbers ``V`` is made from. States are laid out as there (row-major).
+
+    Args:
+        q_values: shape ``(n_rows * n_cols, n_actions)``.
+        shape: ``(n_rows, n_cols)`` of the grid.
+        ax: axes to draw on; a new figure is made when ``None``.
+        title: the plot's title.
+        cmap, vmin, vmax: colour map and limits of its scale.
+        special: labels for notable states, e.g. ``{0: "S", 5: "H", 15: "G"}``; drawn
+            in bold in the cell's top-left corner.
+        action_arrows: action index -> direction (``"left"``, ``"down"``, ``"right"``,
+            ``"up"``); every action needs one. FrozenLake's encoding by default.
+        terminal: states drawn grey with no values (their ``Q`` is 0 by definition).
+        colorbar: add a colour bar labelled "action value Q(s, a)".
+        fmt: format spec for the values.
+        state_labels: write each state's index in the centre of its cell.
+        tol: actions within ``tol`` of a state's best value count as best, >= 0.
+
+    Returns:
+        The axes drawn on.
+
+    Raises:
+        ValueError: if ``shape`` is not two positive integers, ``q_values`` is not
+            ``(n_rows * n_cols, n_actions)``, an action has no direction in
+            ``action_arrows``, or ``tol`` is negative.
+    """
+    from matplotlib.collections import PolyCollection
+
+    if (
+        len(shape) != 2
+        or not all(isinstance(n, (int, np.integer)) and n >= 1 for n in shape)
+    ):
+        raise ValueError(f"shape must be two positive integers (n_rows, n_cols), got {shape!r}")
+    n_rows, n_cols = int(shape[0]), int(shape[1])
+    q = np.asarray(q_values, dtype=float)
+    if q.ndim != 2 or q.shape[0] != n_rows * n_cols or q.shape[1] < 1:
+        raise ValueError(
+            f"q_values must have shape ({n_rows * n_cols}, n_actions) for shape {shape}, "
+            f"got {q.shape}"
+        )
+    tol = as_float(tol, "tol", 0)
+    directions = []
+    for a in range(q.shape[1]):
+        if a not in action_arrows or action_arrows[a] not in _DIRECTIONS:
+            raise ValueError(
+                f"action_arrows must map every action 0..{q.shape[1] - 1} to one of "
+                f"{sorted(_DIRECTIONS)}, got {dict(action_arrows)!r}"
+            )
+        directions.append(_DIRECTIONS[action_arrows[a]])
+    terminal_states = {int(s) for s in terminal}
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(max(4.0, 1.3 * n_cols + 1.5), max(3.0, 1.3 * n_rows + 0.5)))
+    triangles, values, best_triangles, greys = [], [], [], []
+    for s in range(n_rows * n_cols):
+        row, col = divmod(s, n_cols)
+        for a, (dx, dy) in enumerate(directions):
+            # the centre and the two corners of the cell's edge on the side a pushes to
+            corners = [(col + 0.5 * (dx - dy), row + 0.5 * (dy + dx)),
+                       (col + 0.5 * (dx + dy), row + 0.5 * (dy - dx))]
+            triangle = [(col, row), *corners]
+            if s in terminal_states:
+                greys.append(triangle)
+                continue
+            triangles.append(triangle)
+            values.append(q[s, a])
+            if q[s, a] >= q[s].max() - tol:
+                best_triangles.append(triangle)
+    ax.add_collection(PolyCollection(greys, facecolors="lightgrey", edgecolors="white",
+                                     linewidths=0.5))
+    patches = PolyCollection(triangles, array=np.array(values), cmap=cmap,
+                             edgecolors="white", linewidths=0.5)
+    patches.set_clim(vmin, vmax)
+    ax.add_collection(patches)
+    ax.add_collection(PolyCollection(best_triangles, facecolors="none", edgecolors="black",
+                                     linewidths=1.8, zorder=3))
+    norm, colours = patches.norm, patches.get_cmap()
+    for s in range(n_rows * n_cols):
+        row, col = divmod(s, n_cols)
+        if s not in terminal_states:
+            for a, (dx, dy) in enumerate(directions):
+                shade = colours(norm(q[s, a]))
+                luminance = 0.299 * shade[0] + 0.587 * shade[1] + 0.114 * shade[2]
+                ax.text(col + 0.3 * dx, row + 0.3 * dy, format(q[s, a], fmt), ha="center",
+                        va="center", fontsize="x-small", zorder=4,
+                        fontweight="bold" if q[s, a] >= q[s].max() - tol else "normal",
+                        color="black" if luminance > 0.5 else "white")
+        if state_labels:
+            ax.text(col, row, str(s), ha="center", va="center", fontsize="xx-small", zorder=5,
+                    bbox={"boxstyle": "circle,pad=0.15", "facecolor": "white", "lw": 0})
+        if special and s in special:
+            ax.text(col - 0.45, row - 0.45, special[s], ha="left", va="top", fontsize="small",
+                    fontweight="bold", color="black", zorder=5,
+                    bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.8,
+                          "lw": 0})
+    ax.set_xlim(-0.5, n_cols - 0.5)
+    ax.set_ylim(n_rows - 0.5, -0.5)
+    ax.set_aspect("equal")
+    ax.set_xticks(range(n_cols))
+    ax.set_yticks(range(n_rows))
+    ax.set_xlabel("column")
+    ax.set_ylabel("row")
+    ax.set_title(title)
+    if colorbar:
+        ax.figure.colorbar(patches, ax=ax, fraction=0.046, pad=0.04,
+                           label="action value $Q(s, a)$")
     return ax

@@ -14,13 +14,20 @@ the same random stream, so a whole run is reproducible from that one call.
 from __future__ import annotations
 
 import random
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from helpers.validation import as_bool, as_int, as_seed
+
+if TYPE_CHECKING:
+    import torch
+
+# torch is imported where it is needed, not here: the tabular lessons never use it, and
+# importing it costs a second or two of a lesson's start-up.
 
 __all__ = [
     "seed_everything",
@@ -37,6 +44,9 @@ def seed_everything(seed: int) -> np.random.Generator:
     Args:
         seed: an integer in ``[0, 2**64 - 1]`` (NumPy integers too).
 
+    torch is seeded when it has been imported (every lesson that uses torch imports it
+    before calling this); a NumPy-only lesson does not pay for importing it.
+
     Returns:
         ``numpy.random.default_rng(seed)``, the generator lessons pass around
         explicitly instead of using global state.
@@ -44,7 +54,8 @@ def seed_everything(seed: int) -> np.random.Generator:
     seed = as_seed(seed)
     random.seed(seed)
     np.random.seed(seed % 2**32)  # noqa: NPY002 -- the legacy global generator, for code that uses it
-    torch.manual_seed(seed)
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(seed)
     return np.random.default_rng(seed)
 
 
@@ -54,6 +65,8 @@ def pick_device(prefer_cuda: bool = True) -> torch.device:
     The series targets the CPU: CartPole's networks are so small that a GPU
     rarely helps, because every environment step needs a round trip to the host.
     """
+    import torch
+
     if prefer_cuda and torch.cuda.is_available():
         return torch.device("cuda")
     return torch.device("cpu")
@@ -79,6 +92,8 @@ def set_cpu_threads(num_threads: int = 1, flush_denormal: bool = True) -> None:
     in the series comes out identical with and without it. It applies to the
     calling thread, NumPy included, until changed again.
     """
+    import torch
+
     num_threads = as_int(num_threads, "num_threads", 1)
     flush_denormal = as_bool(flush_denormal, "flush_denormal")
     if torch.get_num_threads() != num_threads:
@@ -92,6 +107,8 @@ def denormals_flushed() -> bool:
     Torch can set this but not report it, so we ask the CPU: 1e-39 is a float32
     denormal, which survives the conversion only when flushing is off.
     """
+    import torch
+
     return torch.tensor([1e-39]).mul_(1.0).item() == 0.0
 
 
@@ -111,6 +128,8 @@ def restoring_torch_state() -> Iterator[None]:
             ...
         torch.rand(1)  # the same number as right after torch.manual_seed(1)
     """
+    import torch
+
     rng_state = torch.get_rng_state()
     num_threads = torch.get_num_threads()
     flushed = denormals_flushed()

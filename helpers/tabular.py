@@ -1,5 +1,5 @@
-"""Tabular methods: dynamic programming with a known model (lesson 01) and learning
-from experience without one (lessons 02 and 07).
+"""Tabular methods: dynamic programming with a known model and a batch episode
+simulator (lesson 01), and learning from experience without a model (lessons 02 and 07).
 
 Conventions used throughout:
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 from gymnasium.spaces import Discrete
@@ -31,6 +31,11 @@ __all__ = [
     "policy_evaluation",
     "greedy_policy",
     "finite_horizon_evaluation",
+    "OutcomeTable",
+    "outcome_table",
+    "step_many",
+    "sample_actions",
+    "simulate_episodes",
     "epsilon_greedy",
     "agent_rng",
     "linear_decay",
@@ -49,8 +54,9 @@ def _check_sweep_args(gamma: Any, theta: Any, max_iterations: Any) -> tuple[floa
 
 def _not_converged(what: str, max_iterations: int, delta: float, theta: float,
                    gamma: float) -> ValueError:
-    advice = ("gamma = 1 converges only when every episode terminates: use gamma < 1, or "
-              if gamma == 1.0 else "")
+    advice = ("with gamma = 1 the values converge only if the expected total reward is "
+              "finite (for instance when every episode terminates, or a loop that never "
+              "ends pays no reward): use gamma < 1, or " if gamma == 1.0 else "")
     return ValueError(
         f"{what} did not converge in max_iterations = {max_iterations} sweeps (the last "
         f"changed V by {delta:.3g}, theta = {theta:g}); {advice}raise max_iterations or theta"
@@ -118,9 +124,15 @@ def value_iteration(
 
     Args:
         env: a tabular gymnasium environment (see :func:`tabular_model`).
-        gamma: discount factor in (0, 1]. With ``gamma = 1`` the iteration
-            converges only if every policy eventually terminates; otherwise a
-            ``ValueError`` is raised after ``max_iterations`` sweeps.
+        gamma: discount factor in (0, 1]. With ``gamma = 1``, sweep ``k`` holds the
+            best expected total reward of the first ``k`` steps, and the iteration
+            converges exactly when that has a finite limit as ``k`` grows. It does
+            when every policy reaches a terminal state with probability 1, and also
+            when rewards are non-negative and no policy can collect more than a
+            bounded total: on FrozenLake some policies loop forever, yet ``V*`` is the
+            probability of ever reaching the goal (lesson 01). Otherwise (say, a
+            loop that keeps paying reward: ``V`` grows without bound) a ``ValueError``
+            is raised after ``max_iterations`` sweeps.
         theta: stopping tolerance, > 0.
         max_iterations: most sweeps to run, an integer >= 1.
         return_deltas: also return the list of ``max |Delta V|`` per sweep.
@@ -164,7 +176,15 @@ def policy_evaluation(
     Args:
         env: a tabular gymnasium environment.
         policy: array ``(n_states, n_actions)`` of probabilities; each row sums to 1.
-        gamma: discount factor in (0, 1] (1 only if the policy always terminates).
+        gamma: discount factor in (0, 1]. With ``gamma = 1``, sweep ``k`` holds the
+            policy's expected total reward of the first ``k`` steps, and evaluation
+            converges exactly when that has a finite limit as ``k`` grows. It does
+            when the policy reaches a terminal state with probability 1 from every
+            state (then geometrically fast), and also when the episodes that never
+            end stop collecting reward: lesson 01's FrozenLake policy that pushes
+            "up" along the top row forever has value 0. Otherwise (say, a loop that
+            keeps paying reward: ``V`` grows without bound) a ``ValueError`` is raised
+            after ``max_iterations`` sweeps.
         theta: stopping tolerance, > 0.
         max_iterations: most sweeps to run, an integer >= 1.
 
@@ -237,6 +257,222 @@ def finite_horizon_evaluation(env: Any, policy: np.ndarray, horizon: int) -> np.
     for _ in range(horizon):
         V = np.sum(policy * bellman_backup(T, R, V, 1.0), axis=1)
     return V
+
+
+# ---------------------------------------------------------------------------------------
+# Many episodes at once from the model (lesson 01): the batch simulator that lesson 01
+# teaches and uses for its Monte-Carlo estimates. It draws the same uniform number per
+# step as ``env.step`` and picks the outcome the same way, so with the environment's
+# generator it reproduces ``env.step`` exactly (lesson 01 shows it step for step).
+# ---------------------------------------------------------------------------------------
+
+
+class OutcomeTable(NamedTuple):
+    """``P[s][a]`` as padded arrays, each of shape ``(n_states, n_actions, max_outcomes)``.
+
+    Attributes:
+        cum_probs: cumulative probability of the outcomes of ``(s, a)``, in the order of
+            ``P[s][a]``; padding entries are ``inf`` (never chosen).
+        next_states: the next state of each outcome (integers).
+        rewards: the reward of each outcome.
+        terminals: whether each outcome terminates the episode (booleans).
+    """
+
+    cum_probs: np.ndarray
+    next_states: np.ndarray
+    rewards: np.ndarray
+    terminals: np.ndarray
+
+
+def outcome_table(P: Any, n_states: int, n_actions: int) -> OutcomeTable:
+    """Store a gymnasium toy-text model ``P[s][a] = [(prob, next_state, reward,
+    terminated), ...]`` as padded arrays (see :class:`OutcomeTable`) for :func:`step_many`.
+
+    Raises:
+        ValueError: if ``n_states`` or ``n_actions`` is not a positive integer, or ``P``
+            lacks an ``(s, a)`` pair or has an empty list of outcomes.
+    """
+    n_states = as_int(n_states, "n_states", 1)
+    n_actions = as_int(n_actions, "n_actions", 1)
+    try:
+        outcome_lists = [[list(P[s][a]) for a in range(n_actions)] for s in range(n_states)]
+    except (KeyError, IndexError, TypeError) as error:
+        raise ValueError(
+            f"P must map every state 0..{n_states - 1} and action 0..{n_actions - 1} to a "
+            f"list of (prob, next_state, reward, terminated) tuples ({error!r})"
+        ) from None
+    if any(not outcomes for row in outcome_lists for outcomes in row):
+        raise ValueError("P must list at least one outcome for every (state, action)")
+    n_outcomes = max(len(outcomes) for row in outcome_lists for outcomes in row)
+    shape = (n_states, n_actions, n_outcomes)
+    cum_probs, next_states = np.full(shape, np.inf), np.zeros(shape, dtype=int)
+    rewards, terminals = np.zeros(shape), np.zeros(shape, dtype=bool)
+    for s, row in enumerate(outcome_lists):
+        for a, outcomes in enumerate(row):
+            n = len(outcomes)
+            # pad with copies of the last outcome (never chosen: its cumulative prob is inf)
+            padded = outcomes + [outcomes[-1]] * (n_outcomes - n)
+            probs, nexts, rews, dones = zip(*padded, strict=True)
+            cum_probs[s, a, :n] = np.cumsum(probs[:n])
+            next_states[s, a], rewards[s, a], terminals[s, a] = nexts, rews, dones
+    return OutcomeTable(cum_probs, next_states, rewards, terminals)
+
+
+def _flat_table(table: OutcomeTable) -> tuple[np.ndarray, ...]:
+    """The table with (state, action) flattened to one index, for faster gathers."""
+    n_states, n_actions, n_outcomes = table.cum_probs.shape
+    return (table.cum_probs.reshape(n_states * n_actions, n_outcomes),
+            table.next_states.ravel(), table.rewards.ravel(), table.terminals.ravel())
+
+
+def _step_flat(flat: tuple[np.ndarray, ...], n_actions: int, states: np.ndarray,
+               actions: np.ndarray, rng: np.random.Generator
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    cum_probs, next_states, rewards, terminals = flat
+    pair = states * n_actions + actions                               # (batch,)
+    u = rng.random(states.shape)                                      # (batch,)
+    k = np.argmax(cum_probs[pair] > u[:, None], axis=1)               # outcome index
+    outcome = pair * cum_probs.shape[1] + k
+    return next_states[outcome], rewards[outcome], terminals[outcome]
+
+
+def _check_table(table: Any) -> OutcomeTable:
+    if not isinstance(table, OutcomeTable):
+        raise ValueError(
+            f"table must be an OutcomeTable from outcome_table(P, n_states, n_actions), "
+            f"got {type(table).__name__}"
+        )
+    return table
+
+
+def _check_rng(rng: Any) -> np.random.Generator:
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    return rng
+
+
+def _check_indices(values: Any, name: str, n: int) -> np.ndarray:
+    array = np.asarray(values)
+    if array.ndim != 1 or not np.issubdtype(array.dtype, np.integer) or (
+            array.size and (array.min() < 0 or array.max() >= n)):
+        raise ValueError(f"{name} must be a 1-D array of integers in 0..{n - 1}")
+    return array
+
+
+def step_many(table: OutcomeTable, states: np.ndarray, actions: np.ndarray,
+              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One ``env.step`` for a batch of episodes.
+
+    For each episode one uniform ``u`` is drawn from ``rng`` and the first outcome whose
+    cumulative probability exceeds ``u`` is taken, as gymnasium's toy-text
+    environments do.
+
+    Args:
+        table: from :func:`outcome_table`.
+        states, actions: integer arrays of shape ``(batch,)``.
+        rng: a ``numpy.random.Generator``; ``batch`` numbers are drawn from it.
+
+    Returns:
+        ``(next_states, rewards, terminated)``, each of shape ``(batch,)``.
+    """
+    table, rng = _check_table(table), _check_rng(rng)
+    n_states, n_actions, _ = table.cum_probs.shape
+    states = _check_indices(states, "states", n_states)
+    actions = _check_indices(actions, "actions", n_actions)
+    if states.shape != actions.shape:
+        raise ValueError(f"states and actions must have the same shape, got {states.shape} "
+                         f"and {actions.shape}")
+    return _step_flat(_flat_table(table), n_actions, states, actions, rng)
+
+
+def _check_policy_table(policy: Any, shape: tuple[int, int]) -> np.ndarray:
+    policy = np.asarray(policy, dtype=float)
+    if policy.shape != shape:
+        raise ValueError(f"policy must have shape {shape} (n_states, n_actions), "
+                         f"got {policy.shape}")
+    if np.any(policy < 0) or not np.allclose(policy.sum(axis=1), 1.0, atol=1e-8):
+        raise ValueError("policy rows must be probabilities: non-negative and summing to 1")
+    return policy
+
+
+def _sample_from_cumulative(cum_policy: np.ndarray, states: np.ndarray,
+                            rng: np.random.Generator) -> np.ndarray:
+    u = rng.random((states.size, 1))                                  # (batch, 1)
+    return np.argmax(cum_policy[states] > u, axis=1)
+
+
+def sample_actions(policy: np.ndarray, states: np.ndarray, rng: np.random.Generator
+                   ) -> np.ndarray:
+    """Draw ``a ~ pi(.|s)`` for a batch of states, one uniform number per state.
+
+    Args:
+        policy: ``(n_states, n_actions)`` probabilities ``pi(a|s)``, rows summing to 1.
+        states: integer array ``(batch,)``.
+        rng: a ``numpy.random.Generator``.
+
+    Returns:
+        The actions, an integer array ``(batch,)``: the first action whose cumulative
+        probability exceeds the uniform draw.
+    """
+    rng = _check_rng(rng)
+    policy = np.asarray(policy, dtype=float)
+    if policy.ndim != 2:
+        raise ValueError(f"policy must have shape (n_states, n_actions), got {policy.shape}")
+    policy = _check_policy_table(policy, policy.shape)
+    states = _check_indices(states, "states", policy.shape[0])
+    return _sample_from_cumulative(np.cumsum(policy, axis=1), states, rng)
+
+
+def simulate_episodes(
+    table: OutcomeTable,
+    policy: np.ndarray,
+    start_states: np.ndarray,
+    gamma: float,
+    max_steps: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Play one episode from each start state, all at once, following ``policy``.
+
+    Each step draws the actions of the episodes still running (:func:`sample_actions`),
+    then their outcomes (:func:`step_many`), in the order of ``start_states``; the
+    results are exactly those of lesson 01's ``simulate_episodes`` with the same
+    ``rng``. Nothing is added after a terminating step.
+
+    Args:
+        table: from :func:`outcome_table`.
+        policy: ``(n_states, n_actions)`` probabilities, rows summing to 1.
+        start_states: integer array ``(batch,)``.
+        gamma: discount factor in [0, 1].
+        max_steps: episodes still running after this many steps are cut off, >= 1.
+        rng: a ``numpy.random.Generator``.
+
+    Returns:
+        ``(returns, lengths, cut_off)``, each ``(batch,)``: the discounted return
+        ``sum_t gamma^t r_{t+1}``, the number of steps, and ``True`` where the episode
+        was still running after ``max_steps`` steps.
+    """
+    table, rng = _check_table(table), _check_rng(rng)
+    n_states, n_actions, _ = table.cum_probs.shape
+    cum_policy = np.cumsum(_check_policy_table(policy, (n_states, n_actions)), axis=1)
+    states = _check_indices(start_states, "start_states", n_states).copy()
+    gamma = as_float(gamma, "gamma", 0, 1)
+    max_steps = as_int(max_steps, "max_steps", 1)
+    flat = _flat_table(table)
+    returns, lengths = np.zeros(states.size), np.zeros(states.size, dtype=int)
+    running = np.arange(states.size)            # indices of the episodes still going
+    discounts = np.ones(states.size)            # gamma^t of the running episodes
+    for _ in range(max_steps):
+        if running.size == 0:
+            break
+        actions = _sample_from_cumulative(cum_policy, states, rng)
+        states, rewards, terminated = _step_flat(flat, n_actions, states, actions, rng)
+        returns[running] += discounts * rewards
+        lengths[running] += 1
+        go_on = ~terminated
+        running, states, discounts = running[go_on], states[go_on], discounts[go_on] * gamma
+    cut_off = np.zeros(returns.size, dtype=bool)
+    cut_off[running] = True
+    return returns, lengths, cut_off
 
 
 # ---------------------------------------------------------------------------------------
@@ -385,7 +621,7 @@ class _ModelSimulator:
     draw from their generator. This class builds the same cumulative probabilities and
     draws from a generator seeded exactly as ``env.reset(seed=seed)`` seeds theirs, so
     it produces the same transitions as ``env.step`` -- without the wrapper stack,
-    about five times faster. The time limit is applied as gymnasium's ``TimeLimit``
+    several times faster. The time limit is applied as gymnasium's ``TimeLimit``
     does: ``truncated`` once ``max_episode_steps`` steps have been taken.
     """
 
@@ -615,7 +851,7 @@ _LEARNER_ARGS = """
             bootstraps from the next state, because the MDP itself goes on.
         backend: ``"model"`` (default) steps the environment's own model
             ``env.unwrapped.P`` in plain Python -- the same transitions and random
-            numbers as ``env.step``, about five times faster; ``"env"`` calls
+            numbers as ``env.step``, several times faster; ``"env"`` calls
             ``env.reset``/``env.step`` (for environments without a model).
 
     Returns:

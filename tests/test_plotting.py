@@ -32,11 +32,21 @@ def test_moving_average_rejects_bad_window(bad):
 def test_plot_durations_labels_and_threshold():
     ax = plot_durations([10, 20, 30], window=2, threshold=475, title="T")
     assert ax.get_title() == "T"
-    assert ax.get_xlabel() == "Episode"
+    assert ax.get_xlabel() == "Environment step"
     assert ax.get_ylabel() == "Duration (steps)"
     # raw durations, moving average, threshold line
     assert len(ax.lines) == 3
     np.testing.assert_allclose(ax.lines[1].get_ydata(), [10, 15, 25])
+    # each episode sits at the env step at which it ended
+    np.testing.assert_allclose(ax.lines[0].get_xdata(), [10, 30, 60])
+
+
+def test_plot_durations_by_episode_and_bad_x():
+    ax = plot_durations([10, 20, 30], x="episodes")
+    assert ax.get_xlabel() == "Episode"
+    np.testing.assert_allclose(ax.lines[0].get_xdata(), [1, 2, 3])
+    with pytest.raises(ValueError, match="x must be"):
+        plot_durations([10], x="time")
 
 
 def test_live_plot_outside_notebook_is_silent_but_current(capsys):
@@ -54,6 +64,50 @@ def test_live_plot_outside_notebook_is_silent_but_current(capsys):
 def test_live_plot_rejects_bad_every():
     with pytest.raises(ValueError, match="every"):
         LivePlot(every=0)
+
+
+def test_live_plot_redraws_on_a_time_cadence(monkeypatch):
+    import helpers.plotting as plotting
+
+    clock = [0.0]
+    monkeypatch.setattr(plotting.time, "perf_counter", lambda: clock[0])
+    live = LivePlot(interval=1.0)
+    durations = []
+    for episode in range(30):  # one episode every 0.1 s: about 3 redraws in 3 s
+        clock[0] += 0.1
+        durations.append(10)
+        live(episode, durations)
+    assert live.redraws == 2  # at t >= 1 s and t >= 2 s (redraws cost no time here)
+    live.close()
+    assert live.redraws == 3
+    np.testing.assert_allclose(live.ax.lines[0].get_xdata(), np.arange(10, 301, 10))
+
+
+def test_live_plot_slow_redraws_wait_longer(monkeypatch):
+    import helpers.plotting as plotting
+
+    clock = [0.0]
+    monkeypatch.setattr(plotting.time, "perf_counter", lambda: clock[0])
+    live = LivePlot(interval=1.0)
+    real_plot = plotting.plot_durations
+
+    def slow_plot(*args, **kwargs):
+        clock[0] += 0.5  # a redraw that takes half a second
+        return real_plot(*args, **kwargs)
+
+    monkeypatch.setattr(plotting, "plot_durations", slow_plot)
+    for episode in range(100):
+        clock[0] += 0.1
+        live(episode, [10] * (episode + 1))
+    elapsed = clock[0]
+    # redraw time stays about a tenth of the whole (never more than 1/9 + one redraw)
+    assert live.redraws * 0.5 <= elapsed / 9 + 0.5
+
+
+@pytest.mark.parametrize("bad", [-1.0, float("nan"), "1"])
+def test_live_plot_rejects_bad_interval(bad):
+    with pytest.raises(ValueError, match="interval"):
+        LivePlot(interval=bad)
 
 
 # --- plot_grid_values -------------------------------------------------------------------

@@ -150,8 +150,11 @@ def test_moving_average_is_the_trailing_mean():
 def test_moving_average_and_live_plot_check_window(window):
     with pytest.raises(ValueError, match="window"):
         moving_average([1.0, 2.0], window)
-    with pytest.raises(ValueError, match="every"):
-        LivePlot(every=window)
+    with pytest.raises(ValueError, match="window"):
+        LivePlot(window=window)
+    if window is not None:  # every=None means "on a time cadence"
+        with pytest.raises(ValueError, match="every"):
+            LivePlot(every=window)
 
 
 # --------------------------------------------------------------------------- tabular
@@ -175,7 +178,7 @@ def test_not_converging_blames_gamma_only_when_it_is_one(frozen_lake):
     with pytest.raises(ValueError, match="max_iterations = 3 sweeps") as info:
         value_iteration(frozen_lake, 0.9, max_iterations=3)
     assert "gamma" not in str(info.value) and "raise max_iterations" in str(info.value)
-    with pytest.raises(ValueError, match="gamma = 1 converges only"):
+    with pytest.raises(ValueError, match="with gamma = 1 the values converge only if"):
         policy_evaluation(frozen_lake, np.full((16, 4), 0.25), 1.0, max_iterations=3)
 
 

@@ -1,0 +1,89 @@
+"""Reference bands: the statistic, the committed data file, and fresh runs inside the bands."""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import helpers
+from helpers.bands import BANDS_PATH, band_for, band_names, load_band
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location(
+        "reference_bands", ROOT / "benchmarks" / "reference_bands.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_committed_bands_are_small_complete_and_current():
+    """One band per configuration the script knows, each made by today's config and helpers."""
+    assert BANDS_PATH.stat().st_size < 500_000
+    script = _script()
+    assert band_names() == sorted(script.SPECS)
+    for name, (label, config, max_steps) in script.SPECS.items():
+        band = load_band(name)
+        assert band.matches(config), f"band {name!r} is stale: rerun {band.command}"
+        assert band.config == asdict(config)
+        assert band.label == label and band.max_steps == max_steps
+        assert band.n_seeds == 20 and band.seeds == list(range(1000, 1020))
+        assert band.helpers_version == helpers.__version__, f"rerun {band.command}"
+        assert (band.p10 <= band.median).all() and (band.median <= band.p90).all()
+        assert np.all(np.diff(band.frac_solved) >= 0)  # solved stays solved (first time)
+        assert len(band.collapsed) == sum(s is not None for s in band.solved_steps)
+
+
+def test_load_band_names_the_choices():
+    with pytest.raises(ValueError, match="name must be one of"):
+        load_band("no such band")
+
+
+@pytest.mark.parametrize("name", ["naive", "replay"])
+def test_fresh_runs_fall_inside_their_band(name):
+    """Three seeds run again today: their median curve lies inside the committed 10-90 % band.
+
+    On the machine that made the band these runs are members of it; on another CPU they are
+    new runs of the same configuration, and must still look like the reference runs.
+    """
+    script = _script()
+    band = load_band(name)
+    _, config, max_steps = script.SPECS[name]
+    curves = np.array([script.run_seed(config, seed, max_steps)["curve"]
+                       for seed in band.seeds[:3]])
+    median = np.median(curves, axis=0)
+    inside = (median >= band.p10 - 1e-9) & (median <= band.p90 + 1e-9)
+    assert inside.mean() >= 0.7, f"{name}: only {inside.mean():.0%} of the grid inside the band"
+
+
+def test_band_for_finds_the_band_of_a_config():
+    script = _script()
+    for name, (_, config, _) in script.SPECS.items():
+        assert band_for(config).name == name
+    with pytest.raises(ValueError, match="config has no reference band"):
+        band_for(script.SPECS["seed"][1].replace(lr=0.123))
+
+
+def test_plot_durations_draws_the_band_and_the_same_statistic():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from helpers.curves import durations_vs_steps
+    from helpers.plotting import plot_durations
+
+    band = load_band("naive")
+    durations = [10, 20, 30, 12] * 100
+    ax = plot_durations(durations, reference=band)
+    labels = [line.get_label() for line in ax.lines]
+    assert labels[0] == "20 reference runs: median"
+    (smooth,) = [line for line in ax.lines if "env steps" in line.get_label()]
+    x = smooth.get_xdata().astype(int)
+    np.testing.assert_allclose(smooth.get_ydata(), durations_vs_steps(durations, x, band.window))
+    with pytest.raises(ValueError, match="x must be"):
+        plot_durations(durations, reference=band, x="episodes")
