@@ -192,3 +192,15 @@ def test_no_machine_paths_in_outputs(notebook):
         text = json.dumps(cell.get("outputs", []))
         for marker in ("/work/", "/home/", "/tmp/", "/root/", "site-packages"):
             assert marker not in text, f"{marker!r} in the output of:\n{_source(cell)[:200]}"
+
+
+def test_run_time_in_the_header_agrees_with_the_readme(notebook):
+    """The first cell's 'Run time: about N s' is the README lesson table's measured N s."""
+    path, nb = notebook
+    header = re.search(r"\*\*Run time:\*\* about (\d+) s", _source(nb["cells"][0]))
+    assert header, "the first cell states the run time as '**Run time:** about N s'"
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    row = re.search(rf"^\| {path.name[:2]} \| \[.*\| (\d+) s \|$", readme, re.MULTILINE)
+    assert row, f"README's lesson table has a row for {path.name} ending in its run time"
+    assert header.group(1) == row.group(1), (
+        f"{path.name}: header says about {header.group(1)} s, README {row.group(1)} s")
