@@ -29,7 +29,6 @@ from typing import Any
 import numpy as np
 from matplotlib.axes import Axes
 
-from helpers.curves import durations_vs_steps  # noqa: F401 -- the statistic the bands use
 from helpers.validation import as_int
 
 __all__ = [
@@ -111,17 +110,8 @@ def band_names(path: Path = BANDS_PATH) -> list[str]:
     return sorted(_load_all(path)["bands"])
 
 
-def load_band(name: str, path: Path = BANDS_PATH) -> Band:
-    """The committed reference band called ``name`` (see :func:`band_names`).
-
-    Raises:
-        ValueError: if there is no band of that name.
-    """
-    data = _load_all(path)
-    bands = data["bands"]
-    if name not in bands:
-        raise ValueError(f"name must be one of {sorted(bands)}, got {name!r}")
-    b = bands[name]
+def _band(name: str, b: dict[str, Any]) -> Band:
+    """A :class:`Band` from its entry in the data file."""
     return Band(
         name=name, label=b["label"], env_id=b["env_id"], config=b["config"], seeds=b["seeds"],
         steps=np.asarray(b["steps"], dtype=np.int64), p10=np.asarray(b["p10"], dtype=float),
@@ -133,6 +123,18 @@ def load_band(name: str, path: Path = BANDS_PATH) -> Band:
     )
 
 
+def load_band(name: str, path: Path = BANDS_PATH) -> Band:
+    """The committed reference band called ``name`` (see :func:`band_names`).
+
+    Raises:
+        ValueError: if there is no band of that name.
+    """
+    bands = _load_all(path)["bands"]
+    if name not in bands:
+        raise ValueError(f"name must be one of {sorted(bands)}, got {name!r}")
+    return _band(name, bands[name])
+
+
 def band_for(config: Any, path: Path = BANDS_PATH) -> Band:
     """The committed band whose runs used exactly ``config`` (a DQNConfig).
 
@@ -140,10 +142,10 @@ def band_for(config: Any, path: Path = BANDS_PATH) -> Band:
         ValueError: if no band was made with this configuration (naming the ones there are),
             e.g. because the configuration changed since: rerun the band's command.
     """
-    wanted = asdict(config)
-    for name in band_names(path):
-        band = load_band(name, path)
-        if band.config == wanted:
+    bands = _load_all(path)["bands"]
+    for name in sorted(bands):
+        band = _band(name, bands[name])
+        if band.matches(config):
             return band
-    raise ValueError(f"config has no reference band: bands exist for {band_names(path)}; "
+    raise ValueError(f"config has no reference band: bands exist for {sorted(bands)}; "
                      "benchmarks/reference_bands.py makes them")

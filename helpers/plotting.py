@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -243,6 +243,31 @@ _DIRECTIONS: dict[str, tuple[float, float]] = {
 }
 
 
+def _grid_shape(shape: Any) -> tuple[int, int]:
+    """``(n_rows, n_cols)`` as two Python ints, or a ValueError naming ``shape``."""
+    if (
+        len(shape) != 2
+        or not all(isinstance(n, (int, np.integer)) and n >= 1 for n in shape)
+    ):
+        raise ValueError(f"shape must be two positive integers (n_rows, n_cols), got {shape!r}")
+    return int(shape[0]), int(shape[1])
+
+
+def _text_colour(shade: Sequence[float]) -> str:
+    """Black on a light cell colour, white on a dark one (by the colour's luminance)."""
+    luminance = 0.299 * shade[0] + 0.587 * shade[1] + 0.114 * shade[2]
+    return "black" if luminance > 0.5 else "white"
+
+
+def _label_grid_axes(ax: Axes, n_rows: int, n_cols: int, title: str) -> None:
+    """Ticks at every row and column, axis labels and the title of a grid-world plot."""
+    ax.set_xticks(range(n_cols))
+    ax.set_yticks(range(n_rows))
+    ax.set_xlabel("column")
+    ax.set_ylabel("row")
+    ax.set_title(title)
+
+
 def plot_grid_values(
     values: np.ndarray,
     shape: tuple[int, int],
@@ -300,12 +325,7 @@ def plot_grid_values(
             do not have one entry per state, or a policy action has no arrow in
             ``action_arrows``.
     """
-    if (
-        len(shape) != 2
-        or not all(isinstance(n, (int, np.integer)) and n >= 1 for n in shape)
-    ):
-        raise ValueError(f"shape must be two positive integers (n_rows, n_cols), got {shape!r}")
-    n_rows, n_cols = int(shape[0]), int(shape[1])
+    n_rows, n_cols = _grid_shape(shape)
     n_states = n_rows * n_cols
     grid = np.asarray(values, dtype=float)
     if grid.size != n_states or grid.ndim not in (1, 2):
@@ -370,12 +390,10 @@ def plot_grid_values(
     for s in range(n_states):
         row, col = divmod(s, n_cols)
         if annotate:
-            shade = colours(norm(grid[row, col]))
-            luminance = 0.299 * shade[0] + 0.587 * shade[1] + 0.114 * shade[2]
             ax.text(
                 col, row + (0.28 if actions is not None else 0.0), format(grid[row, col], fmt),
                 ha="center", va="center", fontsize="small",
-                color="black" if luminance > 0.5 else "white", zorder=4,
+                color=_text_colour(colours(norm(grid[row, col]))), zorder=4,
             )
         if state_labels:
             ax.text(
@@ -390,11 +408,7 @@ def plot_grid_values(
                 bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.8, "lw": 0},
             )
 
-    ax.set_xticks(range(n_cols))
-    ax.set_yticks(range(n_rows))
-    ax.set_xlabel("column")
-    ax.set_ylabel("row")
-    ax.set_title(title)
+    _label_grid_axes(ax, n_rows, n_cols, title)
     if colorbar:
         ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="value")
     return ax
@@ -453,12 +467,7 @@ def plot_q_triangles(
     """
     from matplotlib.collections import PolyCollection
 
-    if (
-        len(shape) != 2
-        or not all(isinstance(n, (int, np.integer)) and n >= 1 for n in shape)
-    ):
-        raise ValueError(f"shape must be two positive integers (n_rows, n_cols), got {shape!r}")
-    n_rows, n_cols = int(shape[0]), int(shape[1])
+    n_rows, n_cols = _grid_shape(shape)
     q = np.asarray(q_values, dtype=float)
     if q.ndim != 2 or q.shape[0] != n_rows * n_cols or q.shape[1] < 1:
         raise ValueError(
@@ -506,12 +515,10 @@ def plot_q_triangles(
         row, col = divmod(s, n_cols)
         if s not in terminal_states:
             for a, (dx, dy) in enumerate(directions):
-                shade = colours(norm(q[s, a]))
-                luminance = 0.299 * shade[0] + 0.587 * shade[1] + 0.114 * shade[2]
                 ax.text(col + 0.3 * dx, row + 0.3 * dy, format(q[s, a], fmt), ha="center",
                         va="center", fontsize="x-small", zorder=4,
                         fontweight="bold" if q[s, a] >= q[s].max() - tol else "normal",
-                        color="black" if luminance > 0.5 else "white")
+                        color=_text_colour(colours(norm(q[s, a]))))
         if state_labels:
             ax.text(col, row, str(s), ha="center", va="center", fontsize="xx-small", zorder=5,
                     bbox={"boxstyle": "circle,pad=0.15", "facecolor": "white", "lw": 0})
@@ -523,11 +530,7 @@ def plot_q_triangles(
     ax.set_xlim(-0.5, n_cols - 0.5)
     ax.set_ylim(n_rows - 0.5, -0.5)
     ax.set_aspect("equal")
-    ax.set_xticks(range(n_cols))
-    ax.set_yticks(range(n_rows))
-    ax.set_xlabel("column")
-    ax.set_ylabel("row")
-    ax.set_title(title)
+    _label_grid_axes(ax, n_rows, n_cols, title)
     if colorbar:
         ax.figure.colorbar(patches, ax=ax, fraction=0.046, pad=0.04,
                            label="action value $Q(s, a)$")

@@ -5,54 +5,38 @@ The control of section 5, ``DQNConfig(memory_size=128)``, is described in the le
 gradient steps and reuse". The tests below prove that description from the trainer itself.
 """
 
-import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from notebook_files import lesson_cells, source_of
 
 from helpers.dqn import DQNConfig, ReplayBuffer, train_dqn
-
-NOTEBOOK = Path(__file__).parent.parent / "notebooks" / "04_experience_replay.ipynb"
-MAX_LINES = 25
-
-
-def _source(cell):
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else src
 
 
 @pytest.fixture(scope="module")
 def cells():
-    return json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
-
-
-def test_code_cells_are_short_enough_to_teach(cells):
-    for cell in cells:
-        if cell["cell_type"] == "code":
-            lines = _source(cell).splitlines()
-            assert len(lines) <= MAX_LINES, f"{len(lines)} lines:\n{_source(cell)[:200]}"
+    return lesson_cells("04")
 
 
 def test_no_machine_specific_speed_in_prose_or_prints(cells):
     """Timings are measured on the computer that runs the notebook; prose states none."""
     for cell in cells:
-        text = _source(cell)
+        text = source_of(cell)
         assert "steps/s" not in text and "on a laptop" not in text.split("**Run time:**")[0]
         if cell["cell_type"] == "markdown":
             assert not re.search(r"\d\s*(µs|ms)\b", text), text[:200]
 
 
 def test_progress_bars_count_env_steps(cells):
-    code = "\n".join(_source(c) for c in cells if c["cell_type"] == "code")
+    code = "\n".join(source_of(c) for c in cells if c["cell_type"] == "code")
     assert "tqdm" not in code
     assert 'progress_bar(total=total_steps, desc="ablation"' in code
 
 
 def test_the_paper_is_not_misquoted(cells):
-    text = "\n".join(_source(c) for c in cells if c["cell_type"] == "markdown")
+    text = "\n".join(source_of(c) for c in cells if c["cell_type"] == "markdown")
     assert "that is also what the DQN paper found" not in text
     assert "two innovations" not in text
     assert "2013" in text and "Extended Data Table 3" in text

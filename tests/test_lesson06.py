@@ -1,49 +1,32 @@
-"""Lesson 06 as committed: short cells, the pseudocode beside the loop, a small offline
+"""Lesson 06 as committed: the pseudocode beside the loop, a small offline
 animation, and the ReLU-gradient identity its appendix relies on."""
 
 import base64
 import json
 import re
-from pathlib import Path
 
 import torch
-
-LESSON = Path(__file__).parent.parent / "notebooks" / "06_cartpole_dqn.ipynb"
-
-
-def _cells():
-    return json.loads(LESSON.read_text(encoding="utf-8"))["cells"]
-
-
-def _source(cell):
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else src
-
-
-def test_no_cell_over_25_lines():
-    long = [(i, len(_source(c).splitlines())) for i, c in enumerate(_cells())
-            if len(_source(c).splitlines()) > 25]
-    assert not long, f"cells over 25 lines (index, lines): {long}"
+from notebook_files import lesson_cells, source_of
 
 
 def test_pseudocode_lines_are_all_in_the_code():
     """Every numbered line of the pseudocode is named in a code comment, and vice versa."""
-    cells = _cells()
-    pseudocode = next(_source(c) for c in cells
-                      if c["cell_type"] == "markdown" and "```text" in _source(c))
+    cells = lesson_cells("06")
+    pseudocode = next(source_of(c) for c in cells
+                      if c["cell_type"] == "markdown" and "```text" in source_of(c))
     numbered = {int(n) for n in re.findall(r"^ ?(\d+) {2,}\S", pseudocode, re.M)}
     assert numbered == set(range(1, 15))
     named = set()
     for cell in cells:
         if cell["cell_type"] != "code":
             continue
-        for first, last in re.findall(r"#.*?\blines? (\d+)(?:-(\d+))?", _source(cell)):
+        for first, last in re.findall(r"#.*?\blines? (\d+)(?:-(\d+))?", source_of(cell)):
             named |= set(range(int(first), int(last or first) + 1))
     assert numbered <= named, f"pseudocode lines never named in the code: {numbered - named}"
 
 
 def _outputs():
-    return [o for c in _cells() if c["cell_type"] == "code" for o in c.get("outputs", [])]
+    return [o for c in lesson_cells("06") if c["cell_type"] == "code" for o in c.get("outputs", [])]
 
 
 def test_animation_is_offline_small_and_has_a_static_picture():

@@ -1,38 +1,21 @@
 """Lesson 07 as committed: teachable cells, no re-implemented training loop, honest figures,
 and the sample-size formula it uses to say how many seeds a ranking would need."""
 
-import json
 import math
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
-
-NOTEBOOK = Path(__file__).parent.parent / "notebooks" / "07_double_and_dueling_dqn.ipynb"
-MAX_LINES = 25
-
-
-def _source(cell):
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else src
+from notebook_files import lesson_cells, source_of
 
 
 @pytest.fixture(scope="module")
 def cells():
-    return json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
+    return lesson_cells("07")
 
 
 def _code(cells):
-    return [_source(c) for c in cells if c["cell_type"] == "code"]
-
-
-def test_cells_are_short_enough_to_teach(cells):
-    for cell in cells:
-        text = _source(cell)
-        if "### BEGIN SOLUTION" in text:
-            continue
-        assert len(text.splitlines()) <= MAX_LINES, f"{len(text.splitlines())} lines:\n{text[:200]}"
+    return [source_of(c) for c in cells if c["cell_type"] == "code"]
 
 
 def test_records_internals_with_the_hook_not_a_copy_of_the_loop(cells):
@@ -53,7 +36,7 @@ def test_every_figure_is_titled_labelled_and_has_a_legend(cells):
                and any("image/png" in o.get("data", {}) for o in c.get("outputs", []))]
     assert len(figures) >= 5
     for cell in figures:
-        text = _source(cell)
+        text = source_of(cell)
         assert "set_title(" in text or "suptitle(" in text, text[:200]
         assert "set_xlabel(" in text and "set_ylabel(" in text, text[:200]
         assert "legend(" in text, text[:200]
@@ -61,7 +44,7 @@ def test_every_figure_is_titled_labelled_and_has_a_legend(cells):
 
 def test_training_curves_count_env_steps(cells):
     for cell in cells:
-        text = _source(cell)
+        text = source_of(cell)
         if cell["cell_type"] == "code" and "durations" in text and "set_xlabel(" in text:
             assert 'set_xlabel("Environment step")' in text, text[:200]
 

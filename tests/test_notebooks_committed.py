@@ -8,22 +8,16 @@ Executing the notebooks themselves is nbval's job (see pyproject.toml).
 
 import json
 import re
-from pathlib import Path
 
 import pytest
+from notebook_files import MAX_CELL_LINES, NOTEBOOKS, ROOT, source_of
 
-NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 MAX_CELL_OUTPUT_BYTES = 2_000_000
 MAX_NOTEBOOK_BYTES = 3_000_000
 
 
-def _source(cell):
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else src
-
-
 def _code_cells(nb):
-    return [c for c in nb["cells"] if c["cell_type"] == "code" and _source(c).strip()]
+    return [c for c in nb["cells"] if c["cell_type"] == "code" and source_of(c).strip()]
 
 
 def _source_hidden(cell):
@@ -61,7 +55,7 @@ def test_no_unexpected_errors(notebook):
     for cell in _code_cells(nb):
         errors = [o for o in cell.get("outputs", []) if o["output_type"] == "error"]
         if "raises-exception" not in _tags(cell):
-            assert not errors, f"error output in cell:\n{_source(cell)[:300]}"
+            assert not errors, f"error output in cell:\n{source_of(cell)[:300]}"
 
 
 def test_outputs_are_a_sane_size(notebook):
@@ -69,7 +63,8 @@ def test_outputs_are_a_sane_size(notebook):
     assert path.stat().st_size < MAX_NOTEBOOK_BYTES, f"{path.name} is too large to render well"
     for cell in _code_cells(nb):
         size = len(json.dumps(cell.get("outputs", [])))
-        assert size < MAX_CELL_OUTPUT_BYTES, f"cell output of {size} bytes:\n{_source(cell)[:200]}"
+        assert size < MAX_CELL_OUTPUT_BYTES, (
+            f"cell output of {size} bytes:\n{source_of(cell)[:200]}")
 
 
 def test_has_inline_figure(notebook):
@@ -84,7 +79,7 @@ def test_title_cell_conventions(notebook):
     _, nb = notebook
     first = nb["cells"][0]
     assert first["cell_type"] == "markdown"
-    text = _source(first)
+    text = source_of(first)
     assert text.startswith("# "), "first cell starts with the lesson title"
     for needed in ("learn", "Prerequisites", "Run time"):
         assert needed in text, f"first cell mentions {needed!r}"
@@ -92,7 +87,7 @@ def test_title_cell_conventions(notebook):
 
 def test_key_takeaways_and_exercises(notebook):
     _, nb = notebook
-    markdown = "\n".join(_source(c) for c in nb["cells"] if c["cell_type"] == "markdown")
+    markdown = "\n".join(source_of(c) for c in nb["cells"] if c["cell_type"] == "markdown")
     assert "Key takeaways" in markdown
     assert "Exercise" in markdown
 
@@ -106,7 +101,7 @@ def _nbgrader(cell):
 
 def _defines(cell, name):
     return cell["cell_type"] == "code" and re.search(
-        rf"^\s*(def|class)\s+{re.escape(name)}\b", _source(cell), re.M) is not None
+        rf"^\s*(def|class)\s+{re.escape(name)}\b", source_of(cell), re.M) is not None
 
 
 def _errors(cell):
@@ -127,13 +122,13 @@ def test_exercise_pattern(notebook):
     _, nb = notebook
     cells = nb["cells"]
     checks = [i for i, c in enumerate(cells) if c["cell_type"] == "code"
-              and not _nbgrader(c).get("solution") and CHECK_CALL.match(_source(c).strip())]
+              and not _nbgrader(c).get("solution") and CHECK_CALL.match(source_of(c).strip())]
     assert checks, "at least one exercise check"
     grade_ids = [_nbgrader(c)["grade_id"] for c in cells if _nbgrader(c)]
     assert len(grade_ids) == len(set(grade_ids)), "nbgrader grade_ids are unique"
     for i in checks:
         cell = cells[i]
-        check, learner = CHECK_CALL.match(_source(cell).strip()).groups()
+        check, learner = CHECK_CALL.match(source_of(cell).strip()).groups()
         assert "raises-exception" in _tags(cell), f"{check}({learner}) is tagged raises-exception"
         meta = _nbgrader(cell)
         assert meta.get("grade") and meta.get("locked") and meta.get("points", 0) > 0, (
@@ -147,10 +142,10 @@ def test_exercise_pattern(notebook):
         assert hint, f"{check}({learner}) shows the hint for the unwritten stub, it does not pass"
         pattern = re.compile(rf"^{check}\((reference_\w+|Reference\w+)\)$", re.M)
         refs = [c for c in cells[i + 1 :] if _nbgrader(c).get("solution")
-                and pattern.search(_source(c))]
+                and pattern.search(source_of(c))]
         assert refs, f"a reference solution follows {check}({learner}) and is checked"
         ref = refs[0]
-        source = _source(ref).strip()
+        source = source_of(ref).strip()
         assert source.startswith("### BEGIN SOLUTION") and source.endswith("### END SOLUTION")
         assert _source_hidden(ref), "the reference solution is collapsed"
         assert not _errors(ref) and "Correct!" in _stream_text(ref), (
@@ -160,7 +155,7 @@ def test_exercise_pattern(notebook):
 def test_solution_marks_only_in_solution_cells(notebook):
     _, nb = notebook
     for cell in nb["cells"]:
-        text = _source(cell)
+        text = source_of(cell)
         if "BEGIN SOLUTION" in text or "END SOLUTION" in text:
             assert _nbgrader(cell).get("solution"), f"a solution region in:\n{text[:200]}"
         meta = _nbgrader(cell)
@@ -178,11 +173,11 @@ def test_every_question_has_an_answer(notebook):
     _, nb = notebook
     cells = nb["cells"]
     for i, cell in enumerate(cells):
-        if cell["cell_type"] == "markdown" and "Think about it" in _source(cell):
+        if cell["cell_type"] == "markdown" and "Think about it" in source_of(cell):
             answers = cells[i + 1] if i + 1 < len(cells) else {}
             assert _nbgrader(answers).get("solution") and answers["cell_type"] == "markdown", (
                 "the questions are followed by an answer cell")
-            assert "Answers" in _source(answers)
+            assert "Answers" in source_of(answers)
 
 
 def test_no_machine_paths_in_outputs(notebook):
@@ -191,16 +186,24 @@ def test_no_machine_paths_in_outputs(notebook):
     for cell in _code_cells(nb):
         text = json.dumps(cell.get("outputs", []))
         for marker in ("/work/", "/home/", "/tmp/", "/root/", "site-packages"):
-            assert marker not in text, f"{marker!r} in the output of:\n{_source(cell)[:200]}"
+            assert marker not in text, f"{marker!r} in the output of:\n{source_of(cell)[:200]}"
 
 
 def test_run_time_in_the_header_agrees_with_the_readme(notebook):
     """The first cell's 'Run time: about N s' is the README lesson table's measured N s."""
     path, nb = notebook
-    header = re.search(r"\*\*Run time:\*\* about (\d+) s", _source(nb["cells"][0]))
+    header = re.search(r"\*\*Run time:\*\* about (\d+) s", source_of(nb["cells"][0]))
     assert header, "the first cell states the run time as '**Run time:** about N s'"
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
     row = re.search(rf"^\| {path.name[:2]} \| \[.*\| (\d+) s \|$", readme, re.MULTILINE)
     assert row, f"README's lesson table has a row for {path.name} ending in its run time"
     assert header.group(1) == row.group(1), (
         f"{path.name}: header says about {header.group(1)} s, README {row.group(1)} s")
+
+
+def test_every_cell_is_short_enough_to_talk_over(notebook):
+    """No cell, code or markdown, solution or not, is over 25 lines (the README's promise)."""
+    path, nb = notebook
+    long = [(i, n) for i, cell in enumerate(nb["cells"])
+            if (n := len(source_of(cell).splitlines())) > MAX_CELL_LINES]
+    assert not long, f"{path.name}: cells over {MAX_CELL_LINES} lines (index, lines): {long}"
