@@ -10,8 +10,10 @@ training curve a lesson shows, ``benchmarks/reference_bands.py`` trained 20 runs
   (:func:`helpers.curves.durations_vs_steps`);
 - the **fraction of runs solved** by then, judged as lesson 06 judges: every 2,000 env steps
   the greedy policy plays 100 episodes (reset seeds 10,000-10,099, never used in training),
-  and a run is solved at the first evaluation whose mean return reaches CartPole's
-  threshold of 475; a solved run **collapses** if a later evaluation falls below half that.
+  and a run is solved at the first evaluation whose mean return reaches the environment's
+  threshold (475 for CartPole-v1, -100 for Acrobot-v1, -110 for MountainCar-v0); a solved
+  run **collapses** if a later evaluation falls below :func:`collapse_level` (for CartPole,
+  half the threshold).
 
 :func:`load_band` reads one; ``Band.draw`` draws it under your run (``plot_durations`` and
 ``LivePlot`` do it for you with ``reference=band``). Your run should mostly stay inside the
@@ -36,6 +38,7 @@ __all__ = [
     "WINDOW",
     "Band",
     "band_for",
+    "collapse_level",
     "band_names",
     "load_band",
 ]
@@ -46,6 +49,15 @@ WINDOW = 1_000
 """Env steps over which the trailing mean of episode durations is taken."""
 
 
+def collapse_level(threshold: float) -> float:
+    """``threshold - |threshold| / 2``: a solved run that falls below it has *collapsed*.
+
+    237.5 for CartPole-v1 (half of 475), -150 for Acrobot-v1, -165 for MountainCar-v0: half
+    the threshold's size below it, for thresholds of either sign.
+    """
+    return threshold - abs(threshold) / 2
+
+
 @dataclass(frozen=True)
 class Band:
     """The reference runs of one configuration (see the module docstring)."""
@@ -53,6 +65,9 @@ class Band:
     name: str
     label: str
     env_id: str
+    """The environment the runs trained on."""
+    eval_env_id: str
+    """The environment their evaluations played (``env_id`` unless it was a shaped one)."""
     config: dict[str, Any]
     """The :class:`helpers.dqn.DQNConfig` the runs used, as a dict."""
     seeds: list[int]
@@ -66,7 +81,7 @@ class Band:
     solved_steps: list[int | None]
     """Per run: the first evaluation step with mean greedy return >= the threshold, or None."""
     collapsed: list[bool]
-    """Per solved run: whether a later evaluation fell below half the threshold."""
+    """Per solved run: whether a later evaluation fell below ``collapse_level(threshold)``."""
     window: int
     eval_every: int
     eval_episodes: int
@@ -113,7 +128,8 @@ def band_names(path: Path = BANDS_PATH) -> list[str]:
 def _band(name: str, b: dict[str, Any]) -> Band:
     """A :class:`Band` from its entry in the data file."""
     return Band(
-        name=name, label=b["label"], env_id=b["env_id"], config=b["config"], seeds=b["seeds"],
+        name=name, label=b["label"], env_id=b["env_id"], eval_env_id=b["eval_env_id"],
+        config=b["config"], seeds=b["seeds"],
         steps=np.asarray(b["steps"], dtype=np.int64), p10=np.asarray(b["p10"], dtype=float),
         median=np.asarray(b["median"], dtype=float), p90=np.asarray(b["p90"], dtype=float),
         frac_solved=np.asarray(b["frac_solved"], dtype=float), solved_steps=b["solved_steps"],
@@ -135,8 +151,8 @@ def load_band(name: str, path: Path = BANDS_PATH) -> Band:
     return _band(name, bands[name])
 
 
-def band_for(config: Any, path: Path = BANDS_PATH) -> Band:
-    """The committed band whose runs used exactly ``config`` (a DQNConfig).
+def band_for(config: Any, env_id: str = "CartPole-v1", path: Path = BANDS_PATH) -> Band:
+    """The committed band whose runs used exactly ``config`` (a DQNConfig) on ``env_id``.
 
     Raises:
         ValueError: if no band was made with this configuration (naming the ones there are),
@@ -145,7 +161,7 @@ def band_for(config: Any, path: Path = BANDS_PATH) -> Band:
     bands = _load_all(path)["bands"]
     for name in sorted(bands):
         band = _band(name, bands[name])
-        if band.matches(config):
+        if band.matches(config) and band.env_id == env_id:
             return band
-    raise ValueError(f"config has no reference band: bands exist for {sorted(bands)}; "
-                     "benchmarks/reference_bands.py makes them")
+    raise ValueError(f"config has no reference band on env_id {env_id!r}: bands exist for "
+                     f"{sorted(bands)}; benchmarks/reference_bands.py makes them")

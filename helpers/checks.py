@@ -1485,3 +1485,173 @@ def check_double_dqn_target(fn: Callable[..., Any]) -> None:
              "(1 - terminated) * that value")
     passed("Double DQN targets match on 6 batches: networks that disagree, 3 and 4 actions, "
            "negative values, an all-terminal batch, a batch of one, gamma = 0 and gamma = 1.")
+
+
+# --- Lesson 08: beyond CartPole -------------------------------------------------------------
+
+__all__ += ["check_shaped_reward", "check_conv_output_size"]
+
+
+def _shaped_reference(reward: float, phi: float, phi_next: float, gamma: float,
+                      terminated: bool, mistake: str | None = None) -> float:
+    """``reward + gamma * Phi(s') - Phi(s)``, ``Phi(s') = 0`` if terminal; or a typical error."""
+    phi_next_masked = 0.0 if terminated else phi_next
+    if mistake == "no_mask":
+        return reward + gamma * phi_next - phi
+    if mistake == "no_gamma":
+        return reward + phi_next_masked - phi
+    if mistake == "gamma_on_phi":
+        return reward + phi_next_masked - gamma * phi
+    if mistake == "reversed":
+        return reward + phi - gamma * phi_next_masked
+    if mistake == "no_reward":
+        return gamma * phi_next_masked - phi
+    if mistake == "terminal_drops_all":
+        return reward if terminated else reward + gamma * phi_next - phi
+    return reward + gamma * phi_next_masked - phi
+
+
+def _shaped_cases() -> list[tuple[str, float, float, float, float, bool]]:
+    """``(name, reward, phi, phi_next, gamma, terminated)`` for :func:`check_shaped_reward`."""
+    return [
+        ("a step that gains potential, gamma=0.99", -1.0, 20.0, 25.0, 0.99, False),
+        ("a step that loses potential, gamma=0.9", -1.0, 30.0, 10.0, 0.9, False),
+        ("the same potential before and after, gamma=0.98", -1.0, 40.0, 40.0, 0.98, False),
+        ("a terminal step (the flag), gamma=0.99", -1.0, 60.0, 70.0, 0.99, True),
+        ("a positive reward and negative potentials, gamma=0.5", 2.5, -3.0, -1.0, 0.5, False),
+        ("gamma=1, not terminal", 0.0, 5.0, 7.5, 1.0, False),
+        ("a terminal step with a negative potential before it, gamma=0.95", 1.0, -4.0, 3.0,
+         0.95, True),
+    ]
+
+
+@_leaves_random_state_alone
+def check_shaped_reward(fn: Callable[..., Any]) -> None:
+    """Check ``fn(reward, phi, phi_next, gamma, terminated) -> shaped reward`` (one transition).
+
+    Potential-based shaping (Ng, Harada & Russell, 1999):
+
+    .. math:: r' = r + \\gamma \\, \\Phi(s') - \\Phi(s), \\qquad \\Phi(s') = 0
+        \\text{ when } s' \\text{ is terminal}
+
+    ``phi`` and ``phi_next`` are the potentials of ``s`` and ``s'``. Also checks the
+    property the formula is for: on an episode, the discounted sum of the shaped rewards is
+    the discounted return minus the first state's potential.
+    """
+    import math
+
+    import numpy as np
+
+    mistakes = [
+        ("no_mask", "a terminal state has no future, so its potential counts as 0: "
+                    "use gamma * 0 - Phi(s) when terminated"),
+        ("terminal_drops_all", "on a terminal step only Phi(s') is 0; the -Phi(s) term "
+                               "stays"),
+        ("no_gamma", "discount the next state's potential: gamma * Phi(s')"),
+        ("gamma_on_phi", "gamma multiplies the *next* state's potential, Phi(s'), not Phi(s)"),
+        ("reversed", "the sign is reversed: add gamma * Phi(s') and subtract Phi(s)"),
+        ("no_reward", "the shaping term is added to the environment's reward; keep the "
+                      "reward"),
+    ]
+    for name, reward, phi, phi_next, gamma, terminated in _shaped_cases():
+        got = call_learner(fn, reward, phi, phi_next, gamma, terminated)
+        try:
+            value = float(got)
+        except (TypeError, ValueError):
+            fail(f"on {name}: return one number, got {type(got).__name__}")
+        expected = _shaped_reference(reward, phi, phi_next, gamma, terminated)
+        if math.isclose(value, expected, rel_tol=RTOL, abs_tol=ATOL):
+            continue
+        for mistake, hint in mistakes:
+            wrong = _shaped_reference(reward, phi, phi_next, gamma, terminated, mistake)
+            if not math.isclose(wrong, expected) and math.isclose(value, wrong, rel_tol=RTOL,
+                                                                    abs_tol=ATOL):
+                fail(f"on {name}: {hint}")
+        fail(f"on {name}: expected reward + gamma * Phi(s') - Phi(s) (with Phi(s') = 0 when "
+             f"terminated); got {value:g}")
+    # the telescoping sum over one episode of 6 steps that ends in a terminal state
+    rng = np.random.default_rng(8)
+    gamma, rewards, phis = 0.9, rng.uniform(-2, 1, 6), rng.uniform(-5, 5, 7)
+    shaped = [float(call_learner(fn, float(rewards[t]), float(phis[t]), float(phis[t + 1]),
+                                 gamma, t == 5)) for t in range(6)]
+    discounts = gamma ** np.arange(6)
+    if not math.isclose(float(discounts @ shaped), float(discounts @ rewards - phis[0]),
+                        rel_tol=1e-6, abs_tol=1e-6):
+        fail("on an episode of 6 steps: the discounted sum of your shaped rewards should be "
+             "the discounted return minus Phi(s_0); check the terminal step")
+    passed("shaped rewards match on 7 transitions (gains, losses, terminal steps, gamma = 1), "
+           "and on an episode they sum to the return minus Phi(s_0): the telescoping sum.")
+
+
+def _conv_reference(size: int, kernel: int, stride: int, padding: int,
+                    mistake: str | None = None) -> float:
+    if mistake == "no_plus_one":
+        return (size + 2 * padding - kernel) // stride
+    if mistake == "true_division":
+        return (size + 2 * padding - kernel) / stride + 1
+    if mistake == "no_padding":
+        return (size - kernel) // stride + 1
+    if mistake == "one_padding":
+        return (size + padding - kernel) // stride + 1
+    if mistake == "ceil":
+        return -(-(size + 2 * padding - kernel) // stride) + 1
+    if mistake == "size_over_stride":
+        return size // stride
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+@_leaves_random_state_alone
+def check_conv_output_size(fn: Callable[..., Any]) -> None:
+    """Check ``fn(size, kernel, stride, padding=0) -> int``: a convolution's output width.
+
+    .. math:: \\lfloor (n + 2p - k) / s \\rfloor + 1
+
+    for an input ``size`` n, a ``kernel`` k, a ``stride`` s and ``padding`` p on each side;
+    compared with what ``torch.nn.Conv2d`` gives.
+    """
+    import torch
+
+    cases = [
+        ("the Nature DQN's first layer: 84 wide, 8x8 kernel, stride 4", 84, 8, 4, 0),
+        ("its second layer: 20 wide, 4x4, stride 2", 20, 4, 2, 0),
+        ("its third layer: 9 wide, 3x3, stride 1", 9, 3, 1, 0),
+        ("a stride that does not divide evenly: 85 wide, 8x8, stride 4", 85, 8, 4, 0),
+        ("padding 1 on each side: 32 wide, 3x3, stride 1", 32, 3, 1, 1),
+        ("padding 2 and stride 2: 28 wide, 5x5", 28, 5, 2, 2),
+        ("a kernel as wide as the input: 7 wide, 7x7, stride 1", 7, 7, 1, 0),
+    ]
+    mistakes = [  # the padding mistakes first: they alone differ only where padding > 0
+        ("no_padding", "padding adds `padding` pixels on *each* side: the padded width is "
+                       "size + 2 * padding"),
+        ("one_padding", "padding is added on both sides: size + 2 * padding, not + padding"),
+        ("true_division", "a width is a whole number: the last window that fits starts at "
+                          "a multiple of the stride, so round down (use //)"),
+        ("no_plus_one", "count the windows, not the gaps between them: add 1 (the window "
+                        "at position 0)"),
+        ("ceil", "round down: a window that would run past the edge is not computed"),
+        ("size_over_stride", "the kernel's width matters: the first window covers `kernel` "
+                             "pixels before the stride moves it on"),
+    ]
+    for name, size, kernel, stride, padding in cases:
+        conv = torch.nn.Conv2d(1, 1, kernel, stride=stride, padding=padding)
+        with torch.no_grad():
+            expected = conv(torch.zeros(1, 1, size, size)).shape[-1]
+        got = call_learner(fn, size, kernel, stride, padding)
+        try:
+            got = got.item() if hasattr(got, "item") else got  # a NumPy or torch scalar
+        except (ValueError, RuntimeError):  # an array of several numbers
+            fail(f"on {name}: return one whole number, got {type(got).__name__}")
+        if isinstance(got, bool) or not isinstance(got, int | float):
+            fail(f"on {name}: return a whole number, got {type(got).__name__}")
+        if got == expected:
+            if not isinstance(got, int):
+                fail(f"on {name}: right value, but return an int (use //), got "
+                     f"{type(got).__name__} {got}")
+            continue
+        for mistake, hint in mistakes:
+            wrong = _conv_reference(size, kernel, stride, padding, mistake)
+            if wrong != expected and got == wrong:
+                fail(f"on {name}: {hint}")
+        fail(f"on {name}: torch.nn.Conv2d gives {expected}, you gave {got}")
+    passed("output widths match torch.nn.Conv2d on 7 layers: the Nature DQN's three, a "
+           "stride that does not divide evenly, padding, a kernel as wide as the input.")

@@ -906,6 +906,9 @@ class DQNResult:
     seed: int
     episode_durations: list[int] = field(default_factory=list)
     """Length of each training episode in steps (for CartPole, also its return)."""
+    episode_returns: list[float] = field(default_factory=list)
+    """Undiscounted return of each training episode: the sum of the rewards the training
+    environment gave (for a shaped environment, the shaped rewards)."""
     losses: list[float] = field(default_factory=list)
     """Loss of every gradient step."""
     mean_q: list[float] = field(default_factory=list)
@@ -985,6 +988,19 @@ def _diverged(result: DQNResult, step: int, what: str) -> TrainingDiverged:
         f"Try {' or '.join(advice)}; {_SO_FAR}", result, step)
 
 
+def _check_same_spaces(env: gym.Env, eval_env_id: str) -> None:
+    """A ValueError unless ``eval_env_id`` has ``env``'s observation and action spaces."""
+    eval_env = make_env(eval_env_id)
+    same = (eval_env.observation_space.shape == env.observation_space.shape
+            and eval_env.action_space.n == env.action_space.n)
+    eval_env.close()
+    if not same:
+        env.close()
+        raise ValueError(f"eval_env_id must have the training environment's observation and "
+                         f"action spaces; {eval_env_id!r} has {eval_env.observation_space} and "
+                         f"{eval_env.action_space}")
+
+
 def _as_device(device: Any) -> torch.device:
     """``torch.device(device)``, refusing names torch does not know and absent GPUs."""
     try:
@@ -1013,6 +1029,7 @@ def train_dqn(
     progress: bool = False,
     device: torch.device | str | None = None,
     num_threads: int = 1,
+    eval_env_id: str | None = None,
 ) -> DQNResult:
     """Train a Deep Q-Network with epsilon-greedy exploration.
 
@@ -1041,6 +1058,9 @@ def train_dqn(
             when given); it ends at 100 % whenever training ends normally.
         device: ``None`` picks CUDA when present, else the CPU.
         num_threads: torch CPU threads (1 is fastest for networks this small).
+        eval_env_id: the environment the greedy evaluations play, and whose reward
+            threshold defines *solved*; ``None`` means ``env_id``. Train on a shaped
+            version of an environment and judge on the real one (lesson 08).
 
     Integer arguments accept NumPy integers too (never ``True``/``False``).
 
@@ -1084,10 +1104,17 @@ def train_dqn(
     device = pick_device() if device is None else _as_device(device)
     if (stop_when_solved or keep_best) and eval_every is None:
         raise ValueError("eval_every must be set when stop_when_solved or keep_best is used")
-    threshold = solved_threshold(env_id)
+    if eval_env_id is not None and not isinstance(eval_env_id, str):
+        raise ValueError(f"eval_env_id must be a registered gymnasium id (a string) or None, "
+                         f"got {eval_env_id!r}")
+    eval_env_id = env_id if eval_env_id is None else eval_env_id
+    threshold = solved_threshold(eval_env_id)
     if stop_when_solved and threshold is None:
-        raise ValueError(f"env_id {env_id!r} has no reward_threshold, so it cannot be 'solved'")
+        raise ValueError(f"env_id {eval_env_id!r} has no reward_threshold, so it cannot be "
+                         "'solved'")
     env = make_env(env_id)
+    if eval_env_id != env_id:
+        _check_same_spaces(env, eval_env_id)
     set_cpu_threads(num_threads)
     # --- reproducibility: one seed for everything random in the run
     torch.manual_seed(seed)
@@ -1125,6 +1152,7 @@ def train_dqn(
         bar = progress_bar(total=max_steps, desc="env steps", unit="step")
 
     steps_done = 0
+    episode_return = 0.0
     train_start = time.perf_counter()
     eval_time = 0.0
     stop = False
@@ -1147,6 +1175,7 @@ def train_dqn(
                 else:
                     action = int(env.action_space.sample())
                 next_observation, reward, terminated, truncated, _ = env.step(action)
+                episode_return += float(reward)
                 memory._write(observation, action, reward, next_observation, terminated)
                 observation = next_observation
 
@@ -1191,7 +1220,7 @@ def train_dqn(
                     if not torch.isfinite(theta).all():  # never evaluate, or keep, NaNs
                         raise _diverged(result, steps_done, "the weights are NaN or infinite")
                     eval_start = time.perf_counter()
-                    mean_return = float(evaluate(policy_net, env_id, eval_episodes,
+                    mean_return = float(evaluate(policy_net, eval_env_id, eval_episodes,
                                                  seed=10_000).mean())
                     eval_time += time.perf_counter() - eval_start
                     result.eval_steps.append(steps_done)
@@ -1213,6 +1242,8 @@ def train_dqn(
                     done = stop = True
                 if done:
                     result.episode_durations.append(t)
+                    result.episode_returns.append(episode_return)
+                    episode_return = 0.0
                     break
             if bar is not None:
                 recent = result.episode_durations[-20:]

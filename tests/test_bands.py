@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import helpers
-from helpers.bands import BANDS_PATH, band_for, band_names, load_band
+from helpers.bands import BANDS_PATH, band_for, band_names, collapse_level, load_band
+from helpers.dqn import solved_threshold
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,14 +29,23 @@ def test_committed_bands_are_small_complete_and_current():
     assert BANDS_PATH.stat().st_size < 500_000
     script = _script()
     assert band_names() == sorted(script.SPECS)
-    for name, (label, config, max_steps) in script.SPECS.items():
+    for name, spec in script.SPECS.items():
         band = load_band(name)
-        assert band.matches(config), f"band {name!r} is stale: rerun {band.command}"
-        assert band.config == asdict(config)
-        assert band.label == label and band.max_steps == max_steps
+        assert band.matches(spec.config), f"band {name!r} is stale: rerun {band.command}"
+        assert band.config == asdict(spec.config)
+        assert band.label == spec.label and band.max_steps == spec.max_steps
+        assert band.env_id == spec.env_id
+        assert band.eval_env_id == (spec.eval_env_id or spec.env_id)
+        assert band.threshold == solved_threshold(band.eval_env_id)
         assert band.n_seeds == 20 and band.seeds == list(range(1000, 1020))
         assert band.helpers_version == helpers.__version__, f"rerun {band.command}"
-        assert (band.p10 <= band.median).all() and (band.median <= band.p90).all()
+        # NaN only where no run had finished an episode yet (Acrobot's first 250 steps)
+        empty = np.isnan(band.median)
+        assert (np.isnan(band.p10) == empty).all() and (np.isnan(band.p90) == empty).all()
+        assert not empty[band.steps >= 1_000].any()
+        full = ~empty
+        assert (band.p10[full] <= band.median[full]).all()
+        assert (band.median[full] <= band.p90[full]).all()
         assert np.all(np.diff(band.frac_solved) >= 0)  # solved stays solved (first time)
         assert len(band.collapsed) == sum(s is not None for s in band.solved_steps)
 
@@ -54,8 +64,7 @@ def test_fresh_runs_fall_inside_their_band(name):
     """
     script = _script()
     band = load_band(name)
-    _, config, max_steps = script.SPECS[name]
-    curves = np.array([script.run_seed(config, seed, max_steps)["curve"]
+    curves = np.array([script.run_seed(script.SPECS[name], seed)["curve"]
                        for seed in band.seeds[:3]])
     median = np.median(curves, axis=0)
     inside = (median >= band.p10 - 1e-9) & (median <= band.p90 + 1e-9)
@@ -64,10 +73,18 @@ def test_fresh_runs_fall_inside_their_band(name):
 
 def test_band_for_finds_the_band_of_a_config():
     script = _script()
-    for name, (_, config, _) in script.SPECS.items():
-        assert band_for(config).name == name
+    for name, spec in script.SPECS.items():
+        assert band_for(spec.config, spec.env_id).name == name
     with pytest.raises(ValueError, match="config has no reference band"):
-        band_for(script.SPECS["seed"][1].replace(lr=0.123))
+        band_for(script.SPECS["seed"].config.replace(lr=0.123))
+    with pytest.raises(ValueError, match="config has no reference band on env_id 'Acrobot-v1'"):
+        band_for(script.SPECS["seed"].config, "Acrobot-v1")
+
+
+def test_collapse_level_is_half_the_threshold_below_it():
+    assert collapse_level(475.0) == 237.5
+    assert collapse_level(-100.0) == -150.0
+    assert collapse_level(200.0) == 100.0
 
 
 def test_plot_durations_draws_the_band_and_the_same_statistic():
