@@ -75,18 +75,21 @@ RUN_DEFAULTS: dict[str, dict[str, Any]] = {
 # --------------------------------------------------------------------------- helpers
 
 
-def machine_description() -> str:
-    """CPU model, core count, Python and torch versions, in one line."""
-    cpu = platform.processor() or platform.machine()
+def cpu_model() -> str:
+    """The CPU's model name from ``/proc/cpuinfo``, else what ``platform`` knows."""
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
                 if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
+                    return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return (f"{cpu}, {os.cpu_count()} cores, {platform.system()}, Python "
+    return platform.processor() or platform.machine()
+
+
+def machine_description() -> str:
+    """CPU model, core count, Python and torch versions, in one line."""
+    return (f"{cpu_model()}, {os.cpu_count()} cores, {platform.system()}, Python "
             f"{platform.python_version()}, torch {torch.__version__}, "
             f"{torch.get_num_threads()} torch thread(s)")
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import time
 from dataclasses import asdict
@@ -23,6 +22,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # for `bench_dqn`
+
+from bench_dqn import HELD_OUT_SEED, cpu_model  # noqa: E402
 
 import helpers  # noqa: E402
 from helpers.dqn import DQNConfig, evaluate, save_checkpoint, solved_threshold, train_dqn  # noqa: E402
@@ -31,27 +33,16 @@ ENV_ID = "LunarLander-v3"
 DATA = Path(__file__).resolve().parents[1] / "helpers" / "data"
 EVAL_EVERY = 5_000
 EVAL_EPISODES = 20
-HELD_OUT = 20_000  # reset seeds of the final held-out evaluation, unseen in training
 
 # The recommended CartPole config, adapted: see lesson 08 for why each change.
 CONFIG = DQNConfig.recommended().replace(gamma=0.99, memory_size=50_000, eps_decay=10_000.0)
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def run(seed: int, steps: int) -> tuple[dict, object]:
     start = time.perf_counter()
     result = train_dqn(CONFIG, env_id=ENV_ID, seed=seed, max_steps=steps, num_episodes=10**6,
                        eval_every=EVAL_EVERY, eval_episodes=EVAL_EPISODES, keep_best=True)
-    held_out = evaluate(result.policy_net, ENV_ID, 100, seed=HELD_OUT)
+    held_out = evaluate(result.policy_net, ENV_ID, 100, seed=HELD_OUT_SEED)  # unseen in training
     record = {
         "seed": seed,
         "eval_steps": list(result.eval_steps),
@@ -90,8 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     data = {
         "env_id": ENV_ID, "threshold": solved_threshold(ENV_ID), "config": asdict(CONFIG),
         "max_steps": args.steps, "eval_every": EVAL_EVERY, "eval_episodes": EVAL_EPISODES,
-        "held_out_seeds": [HELD_OUT, HELD_OUT + 99], "checkpoint_seed": 0,
-        "machine": f"{cpu_name()}, 1 torch thread", "helpers_version": helpers.__version__,
+        "held_out_seeds": [HELD_OUT_SEED, HELD_OUT_SEED + 99], "checkpoint_seed": 0,
+        "machine": f"{cpu_model()}, 1 torch thread", "helpers_version": helpers.__version__,
         "command": f"python benchmarks/lunar_lander.py --seeds {args.seeds} --steps {args.steps}",
         "runs": runs,
     }

@@ -29,10 +29,12 @@ __all__ = [
 
 MOUNTAIN_CAR_SHAPED = "helpers/MountainCarShaped-v0"
 """MountainCar-v0 with energy shaping (gamma 0.98, scale 10): a registered gymnasium id."""
+_SHAPED_KWARGS = {"gamma": 0.98, "scale": 10.0}
+"""Its shaping: the recommended config's gamma, and the energy's scale (a test checks both)."""
 
-# MountainCar-v0's dynamics: v <- v + (action - 1) * FORCE - GRAVITY * cos(3 x), so gravity
+# MountainCar-v0's dynamics: v <- v + (action - 1) * 0.001 - GRAVITY * cos(3 x), so gravity
 # is the slope of the potential energy GRAVITY / 3 * sin(3 x).
-_FORCE, _GRAVITY, _MAX_SPEED = 0.001, 0.0025, 0.07
+_GRAVITY, _MAX_SPEED = 0.0025, 0.07
 _E_MIN = -_GRAVITY / 3  # at rest in the valley, sin(3x) = -1
 _E_MAX = 0.5 * _MAX_SPEED**2 + _GRAVITY / 3  # at top speed on a crest
 
@@ -43,7 +45,7 @@ def shaped_reward(reward: float, phi: float, phi_next: float, gamma: float,
     return reward + gamma * (0.0 if terminated else phi_next) - phi
 
 
-def mountain_car_energy(observation: Any, scale: float = 10.0) -> float:
+def mountain_car_energy(observation: Any, scale: float = _SHAPED_KWARGS["scale"]) -> float:
     """The car's mechanical energy, ``v^2 / 2 + 0.0025 / 3 * sin(3 x)``, mapped to ``[0, scale]``.
 
     0 is the car at rest at the bottom of the valley; ``scale`` is top speed on a crest.
@@ -82,8 +84,8 @@ class PotentialShaping(gym.Wrapper):
         return observation, shaped, terminated, truncated, {**info, "env_reward": reward}
 
 
-def _make_shaped_mountain_car(gamma: float = 0.98, scale: float = 10.0,
-                              **kwargs: Any) -> gym.Env:
+def _make_shaped_mountain_car(gamma: float, scale: float, **kwargs: Any) -> gym.Env:
+    """MountainCar-v0 with energy shaping; ``gym.make`` passes the registered kwargs."""
     scale = as_float(scale, "scale", 0)
     env = gym.make("MountainCar-v0", **kwargs)
     return PotentialShaping(env, lambda s: mountain_car_energy(s, scale), gamma)
@@ -91,5 +93,5 @@ def _make_shaped_mountain_car(gamma: float = 0.98, scale: float = 10.0,
 
 if MOUNTAIN_CAR_SHAPED not in gym.registry:
     gym.register(MOUNTAIN_CAR_SHAPED, entry_point=_make_shaped_mountain_car,
-                 kwargs={"gamma": 0.98, "scale": 10.0}, disable_env_checker=True)
+                 kwargs=_SHAPED_KWARGS, disable_env_checker=True)
 

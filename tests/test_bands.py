@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import asdict
-from pathlib import Path
 
 import numpy as np
 import pytest
+from notebook_files import load_script
 
 import helpers
 from helpers.bands import BANDS_PATH, band_for, band_names, collapse_level, load_band
 from helpers.dqn import solved_threshold
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 def _script():
-    spec = importlib.util.spec_from_file_location(
-        "reference_bands", ROOT / "benchmarks" / "reference_bands.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/reference_bands.py")
 
 
 def test_committed_bands_are_small_complete_and_current():

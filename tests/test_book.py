@@ -25,9 +25,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from notebook_files import NOTEBOOKS, ROOT, load_script
 
-ROOT = Path(__file__).resolve().parent.parent
-LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+LESSONS = NOTEBOOKS
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
@@ -110,9 +110,7 @@ def letters(text: str) -> str:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """The book built from notebooks/, served on localhost; yields its base URL."""
-    spec = importlib.util.spec_from_file_location("book_build", ROOT / "book" / "build.py")
-    book_build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(book_build)
+    book_build = load_script("book/build.py")
     html = book_build.build(ROOT / "notebooks", tmp_path_factory.mktemp("book"))
 
     class Quiet(http.server.SimpleHTTPRequestHandler):

@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 import pytest
-from notebook_files import lesson_cells, source_of
+from notebook_files import code_sources, lesson_cells, source_of
 
 
 @pytest.fixture(scope="module")
@@ -14,19 +14,15 @@ def cells():
     return lesson_cells("07")
 
 
-def _code(cells):
-    return [source_of(c) for c in cells if c["cell_type"] == "code"]
-
-
 def test_records_internals_with_the_hook_not_a_copy_of_the_loop(cells):
-    code = "\n".join(_code(cells))
+    code = "\n".join(code_sources(cells))
     assert "on_step=" in code
     for loop_piece in ("optimizer.step()", "FlatAdamW", "flatten_parameters", "lerp_("):
         assert loop_piece not in code, f"the lesson re-implements train_dqn ({loop_piece})"
 
 
 def test_no_wall_clock_measurements(cells):
-    code = "\n".join(_code(cells))
+    code = "\n".join(code_sources(cells))
     assert "perf_counter" not in code and "import time" not in code
     assert "steps_per_second" not in code and "train_seconds" not in code
 
@@ -61,7 +57,7 @@ def test_progress_bar_counts_env_steps_and_ends_complete(cells):
 
 
 def _lesson_function(cells, name):
-    for text in _code(cells):
+    for text in code_sources(cells):
         if re.search(rf"^def {name}\(", text, re.M):
             namespace = {"NormalDist": __import__("statistics").NormalDist, "math": math}
             exec(text.split("\n\n\nassert")[0], namespace)  # the definitions, not the asserts

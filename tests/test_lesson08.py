@@ -1,13 +1,12 @@
 """Lesson 08 as committed, and the LunarLander benchmark behind its section 4: the data and
 the checkpoint it shows were made by the committed script with today's config."""
 
-import importlib.util
 import json
 import re
 from dataclasses import asdict
 
 import pytest
-from notebook_files import ROOT, lesson_cells, source_of
+from notebook_files import ROOT, code_sources, lesson_cells, load_script, source_of
 
 from helpers.dqn import DQNConfig, load_checkpoint
 
@@ -15,20 +14,12 @@ DATA = ROOT / "helpers" / "data"
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("lunar_lander",
-                                                  ROOT / "benchmarks" / "lunar_lander.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/lunar_lander.py")
 
 
 @pytest.fixture(scope="module")
 def cells():
     return lesson_cells("08")
-
-
-def _code(cells):
-    return [source_of(c) for c in cells if c["cell_type"] == "code"]
 
 
 def _printed(cells):
@@ -60,14 +51,14 @@ def test_lunar_lander_script_runs(tmp_path):
 
 
 def test_trains_with_train_dqn_not_a_copy_of_the_loop(cells):
-    code = "\n".join(_code(cells))
+    code = "\n".join(code_sources(cells))
     assert code.count("train_dqn(") >= 3
     for loop_piece in ("FlatAdamW", "flatten_parameters", "lerp_(", "memory.push"):
         assert loop_piece not in code, f"the lesson re-implements train_dqn ({loop_piece})"
 
 
 def test_no_wall_clock_asserts(cells):
-    for text in _code(cells):
+    for text in code_sources(cells):
         for line in text.splitlines():
             if line.lstrip().startswith("assert"):
                 assert not re.search(r"seconds|hours|perf_counter", line), line
@@ -97,4 +88,4 @@ def test_results_table_is_printed_from_the_runs(cells):
 def test_section_4_is_labelled_as_not_trained_here(cells):
     markdown = "\n".join(source_of(c) for c in cells if c["cell_type"] == "markdown")
     assert "not trained here" in markdown
-    assert any("benchmark, not run here" in t for t in _code(cells))
+    assert any("benchmark, not run here" in t for t in code_sources(cells))
